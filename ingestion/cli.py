@@ -1,0 +1,157 @@
+"""The `amokpi` command line: demo, mock-api, ingest, build, validate, run, report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from ingestion.settings import STREAMLIT_APP, serving_path, warehouse_path
+
+
+def _step(name: str, fn: Callable[[], object]) -> object:
+    print(f"==> {name} ...", flush=True)
+    started = time.monotonic()
+    result = fn()
+    print(f"<== {name} done in {time.monotonic() - started:.1f}s", flush=True)
+    return result
+
+
+def _ingest(full_refresh: bool = False, **kwargs: object) -> None:
+    from ingestion.runner import ingest
+
+    summary = ingest(warehouse_path(), full_refresh=full_refresh, **kwargs)
+    for table, rows in sorted(summary.rows.items()):
+        print(f"    {table:<40} {rows:>8} rows")
+    print("    " + summary.line())
+
+
+def _build() -> None:
+    from ingestion.runner import build
+
+    build(warehouse_path())
+
+
+def _validate() -> None:
+    from ingestion.runner import validate
+
+    validate(warehouse_path())
+
+
+def _publish() -> None:
+    from ingestion.runner import publish
+
+    print(f"    serving copy: {publish(warehouse_path())}")
+
+
+def _serve_report(port: int) -> int:
+    env = {**os.environ, "AMOKPI_SERVING": str(serving_path(warehouse_path()))}
+    print(f"Report: http://localhost:{port}  (Ctrl+C to stop)", flush=True)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(STREAMLIT_APP), "--server.headless", "true",
+           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ingestion.demo_account import generate_account
+    from ingestion.demo_api import DemoApiServer
+
+    account = _step("generate demo account", lambda: generate_account(seed=args.seed,
+                                                                      leads_per_month=args.leads_per_month))
+    print(f"    {account.counts()}")
+    with DemoApiServer(account) as server:
+        print(f"    demo amoCRM API on {server.base_url}")
+        os.environ["SOURCES__AMOCRM__BASE_URL"] = server.base_url
+        os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
+        # the embedded API has no rate limit; a real account keeps amoCRM's 7 requests/s
+        _step("ingest", lambda: _ingest(full_refresh=True, requests_per_second=0))
+    _step("dbt build", _build)
+    _step("validate", _validate)
+    _step("publish", _publish)
+    print(f"Demo warehouse ready: {warehouse_path()}")
+    if args.no_serve:
+        return 0
+    return _serve_report(args.port)
+
+
+def cmd_mock_api(args: argparse.Namespace) -> int:
+    from ingestion.demo_account import generate_account
+    from ingestion.demo_api import DemoApiServer
+
+    server = DemoApiServer(generate_account(seed=args.seed, leads_per_month=args.leads_per_month),
+                           host=args.host, port=args.port, token=args.token)
+    print(f"Demo amoCRM API on {server.base_url} (token: {args.token}); Ctrl+C to stop", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _step("ingest", lambda: _ingest(full_refresh=args.full_refresh))
+    _step("dbt build", _build)
+    _step("validate", _validate)
+    _step("publish", _publish)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="amokpi", description="amoCRM sales-analytics warehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="run everything on the embedded demo account, then serve the report")
+    p.add_argument("--no-serve", action="store_true", help="stop before serving the report")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--leads-per-month", type=int, default=250)
+    p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("mock-api", help="serve the demo amoCRM API on loopback until stopped")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--leads-per-month", type=int, default=250)
+    p.add_argument("--token", default="demo-token")
+    p.set_defaults(fn=cmd_mock_api)
+
+    p = sub.add_parser("ingest", help="load the configured amoCRM account into raw_amocrm")
+    p.add_argument("--full-refresh", action="store_true", help="drop the raw tables and cursors first")
+    p.set_defaults(fn=lambda a: _step("ingest", lambda: _ingest(full_refresh=a.full_refresh)) and 0)
+
+    p = sub.add_parser("build", help="dbt build (staging, intermediate, marts and their tests)")
+    p.set_defaults(fn=lambda a: _step("dbt build", _build) and 0)
+
+    p = sub.add_parser("validate", help="run the Great Expectations suites")
+    p.set_defaults(fn=lambda a: _step("validate", _validate) and 0)
+
+    p = sub.add_parser("run", help="ingest + build + validate, then publish the serving copy")
+    p.add_argument("--full-refresh", action="store_true")
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("report", help="serve the Streamlit report")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(fn=lambda a: _serve_report(a.port))
+
+    args = parser.parse_args(argv)
+    from ingestion.runner import StepFailed
+
+    try:
+        return int(args.fn(args) or 0)
+    except StepFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+

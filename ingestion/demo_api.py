@@ -1,0 +1,226 @@
+"""The embedded demo amoCRM API: a real HTTP server that speaks amoCRM API v4 on loopback.
+
+It serves a `DemoAccount` the way amoCRM does: HAL JSON (`_embedded`, `_links`, `_page`),
+`page`/`limit` paging (limit max 250, events max 100), HTTP 204 with an empty body past the last
+page or when a filter matches nothing, `_links.next` on every full page (so also on the last one
+when it happens to be full), `filter[updated_at][from|to]`, `filter[created_at][from|to]` for
+events, `order[updated_at]=asc`, and `Authorization: Bearer` (401 without a valid token).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ingestion.demo_account import DemoAccount
+
+DEFAULT_TOKEN = "demo-token"
+MAX_LIMIT = 250
+MAX_EVENTS_LIMIT = 100
+DEFAULT_LIMIT = 50
+
+
+class _Problem(Exception):
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+
+
+def _int_param(query: dict[str, list[str]], key: str) -> int | None:
+    values = query.get(key)
+    if not values or values[0] == "":
+        return None
+    try:
+        return int(values[0])
+    except ValueError as exc:
+        raise _Problem(400, "Bad Request", f"{key} must be an integer") from exc
+
+
+def _range_filter(query: dict[str, list[str]], field: str) -> Callable[[dict], bool]:
+    lo = _int_param(query, f"filter[{field}][from]")
+    hi = _int_param(query, f"filter[{field}][to]")
+    exact = _int_param(query, f"filter[{field}]")
+    if exact is not None:
+        lo = hi = exact
+
+    def keep(record: dict) -> bool:
+        value = record.get(field) or 0
+        return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+    return keep
+
+
+class DemoApi:
+    """Routing and paging over one account; independent of the HTTP plumbing for clarity."""
+
+    def __init__(self, account: DemoAccount, token: str = DEFAULT_TOKEN) -> None:
+        self.account = account
+        self.token = token
+        self.requests_served = 0
+        self._lock = threading.Lock()
+
+    def handle(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, dict | None]:
+        with self._lock:
+            self.requests_served += 1
+        if headers.get("authorization", "") != f"Bearer {self.token}":
+            return 401, {"title": "Unauthorized", "type": "https://httpstatus.es/401", "status": 401,
+                         "detail": "Invalid or missing access token"}
+        acc = self.account
+        routes: dict[str, Callable[[], tuple[int, dict | None]]] = {
+            "/api/v4/account": lambda: (200, self._account(query)),
+            "/api/v4/users": lambda: self._page(path, query, "users", acc.users),
+            "/api/v4/leads/pipelines": lambda: self._whole(path, "pipelines", acc.pipelines),
+            "/api/v4/leads/loss_reasons": lambda: self._page(path, query, "loss_reasons", acc.loss_reasons),
+            "/api/v4/leads": lambda: self._page(path, query, "leads", self._updated(query, acc.leads)),
+            "/api/v4/contacts": lambda: self._page(path, query, "contacts", self._updated(query, acc.contacts)),
+            "/api/v4/companies": lambda: self._page(path, query, "companies", self._updated(query, acc.companies)),
+            "/api/v4/tasks": lambda: self._page(path, query, "tasks", self._tasks(query)),
+            "/api/v4/leads/notes": lambda: self._page(path, query, "notes", self._notes(query)),
+            "/api/v4/events": lambda: self._page(path, query, "events", self._events(query), MAX_EVENTS_LIMIT),
+        }
+        route = routes.get(path.rstrip("/"))
+        if route is None:
+            return 404, {"title": "Not Found", "type": "https://httpstatus.es/404", "status": 404,
+                         "detail": f"No route for {path}"}
+        try:
+            return route()
+        except _Problem as p:
+            return p.status, {"title": p.title, "type": f"https://httpstatus.es/{p.status}", "status": p.status,
+                              "detail": p.detail}
+
+    # entity selections ----------------------------------------------------------------------
+    def _account(self, query: dict[str, list[str]]) -> dict:
+        record = dict(self.account.account)
+        with_ = ",".join(query.get("with", [])).split(",")
+        embedded = dict(record.get("_embedded", {}))
+        if "datetime_settings" not in with_:
+            embedded.pop("datetime_settings", None)
+        if "users_groups" in with_:
+            groups = {g["id"]: g for u in self.account.users for g in u["_embedded"]["groups"]}
+            embedded["users_groups"] = [{"id": 0, "name": "Отдел продаж", "uuid": None}] + list(groups.values())
+        record["_embedded"] = embedded
+        return record
+
+    def _updated(self, query: dict[str, list[str]], records: list[dict]) -> list[dict]:
+        keep = _range_filter(query, "updated_at")
+        selected = [r for r in records if keep(r)]
+        if query.get("order[updated_at]", [""])[0] in ("asc", "desc"):
+            selected.sort(key=lambda r: (r["updated_at"], r["id"]), reverse=query["order[updated_at]"][0] == "desc")
+        else:
+            selected.sort(key=lambda r: r["id"])
+        return selected
+
+    def _tasks(self, query: dict[str, list[str]]) -> list[dict]:
+        if "order[updated_at]" in query:
+            raise _Problem(400, "Bad Request", "tasks cannot be ordered by updated_at")
+        keep = _range_filter(query, "updated_at")
+        return sorted((t for t in self.account.tasks if keep(t)), key=lambda t: t["id"])
+
+    def _notes(self, query: dict[str, list[str]]) -> list[dict]:
+        types = set(query.get("filter[note_type][]", []) + query.get("filter[note_type]", []))
+        keep = _range_filter(query, "updated_at")
+        notes = [n for n in self.account.notes if keep(n) and (not types or n["note_type"] in types)]
+        return sorted(notes, key=lambda n: n["id"])
+
+    def _events(self, query: dict[str, list[str]]) -> list[dict]:
+        types = {t for v in query.get("filter[type][]", []) + query.get("filter[type]", []) for t in v.split(",")}
+        keep = _range_filter(query, "created_at")
+        events = [e for e in self.account.events if keep(e) and (not types or e["type"] in types)]
+        return sorted(events, key=lambda e: (e["created_at"], e["id"]))
+
+    # HAL envelopes --------------------------------------------------------------------------
+    def _whole(self, path: str, key: str, records: Iterable[dict]) -> tuple[int, dict]:
+        records = list(records)
+        return 200, {"_total_items": len(records), "_links": {"self": {"href": path}},
+                     "_embedded": {key: records}}
+
+    def _page(self, path: str, query: dict[str, list[str]], key: str, records: list[dict],
+              max_limit: int = MAX_LIMIT) -> tuple[int, dict | None]:
+        page = _int_param(query, "page") or 1
+        limit = _int_param(query, "limit") or DEFAULT_LIMIT
+        if limit > max_limit or limit < 1 or page < 1:
+            raise _Problem(400, "Bad Request", f"limit must be within 1..{max_limit} and page >= 1")
+        chunk = records[(page - 1) * limit : page * limit]
+        if not chunk:
+            return 204, None
+        flat = {k: v[0] for k, v in query.items() if k != "page"}
+        links = {"self": {"href": f"{path}?{urlencode({**flat, 'page': page})}"}}
+        if len(chunk) == limit:  # amoCRM links a next page whenever this one is full
+            links["next"] = {"href": f"{path}?{urlencode({**flat, 'page': page + 1})}"}
+        if page > 1:
+            links["prev"] = {"href": f"{path}?{urlencode({**flat, 'page': page - 1})}"}
+        return 200, {"_page": page, "_links": links, "_embedded": {key: chunk}}
+
+
+def _handler_for(api: DemoApi, base_url_holder: list[str]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "amokpi-demo-amocrm/1.0"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query, keep_blank_values=True)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, body = api.handle(parts.path, query, headers)
+            if body is not None and "_links" in body:  # absolute links, as amoCRM sends them
+                for link in body["_links"].values():
+                    link["href"] = base_url_holder[0] + link["href"]
+            self.send_response(status)
+            if status == HTTPStatus.NO_CONTENT:
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            payload = json.dumps(body, ensure_ascii=False).encode()
+            ctype = "application/problem+json" if status >= 400 else "application/hal+json"
+            self.send_header("Content-Type", f"{ctype}; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet by default
+            return
+
+    return Handler
+
+
+class DemoApiServer:
+    """Serve a demo account on loopback in a background thread: `with DemoApiServer(acc) as srv:`."""
+
+    def __init__(self, account: DemoAccount, host: str = "127.0.0.1", port: int = 0,
+                 token: str = DEFAULT_TOKEN) -> None:
+        self.api = DemoApi(account, token)
+        self._base: list[str] = [""]
+        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self.api, self._base))
+        self._httpd.daemon_threads = True
+        self._base[0] = f"http://{host}:{self._httpd.server_address[1]}"
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self._base[0]
+
+    @property
+    def token(self) -> str:
+        return self.api.token
+
+    def start(self) -> DemoApiServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-amocrm-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> DemoApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
