@@ -1,0 +1,70 @@
+{#- One row per account × month × manager, plus one department row per account × month
+    (is_department_total, manager_id null). Every KPI formula of the manager marts lives here,
+    once: counts sum the named flags of int_kpi_facts; department rows aggregate the same rows
+    (never an average of manager rates); a rate with a zero denominator is NULL. -#}
+with
+
+kpi_facts as (
+    select * from {{ ref('int_kpi_facts') }}
+),
+
+aggregated as (
+    select
+        account_id,
+        month_start,
+        manager_id,
+        grouping(manager_id) = 1 as is_department_total,
+        count(distinct case when fact_type = 'spine' then manager_id end) as managers_count,
+        sum(case when is_call then 1 else 0 end) as calls_count,
+        sum(case when is_outgoing_call then 1 else 0 end) as calls_outgoing_count,
+        sum(case when is_incoming_call then 1 else 0 end) as calls_incoming_count,
+        sum(case when is_connected_call then 1 else 0 end) as calls_connected_count,
+        sum(coalesce(connected_call_minutes, 0)) as connected_call_minutes,
+        sum(case when is_meeting then 1 else 0 end) as meetings_count,
+        sum(case when is_new_lead then 1 else 0 end) as new_leads_count,
+        sum(case when is_new_lead and is_cohort_won then 1 else 0 end) as leads_won_from_cohort_count,
+        sum(case when is_win_rate_eligible and is_deal_won then 1 else 0 end) as deals_won_count,
+        sum(case when is_win_rate_eligible and is_deal_lost then 1 else 0 end) as deals_lost_count,
+        sum(case when is_deal_won then coalesce(won_amount, 0) else 0 end) as revenue_amount,
+        {{ amokpi.percentile('first_response_minutes', 0.5) }} as first_response_minutes_median,
+        sum(case when is_new_lead and first_response_minutes is not null then 1 else 0 end)
+            as leads_responded_count,
+        sum(case when is_qualified then 1 else 0 end) as leads_qualified_count,
+        avg(case when is_qualified then lead_processing_hours end) as lead_processing_hours,
+        avg(case when is_deal_won then time_to_close_days end) as time_to_close_days
+    from kpi_facts
+    group by grouping sets ((account_id, month_start, manager_id), (account_id, month_start))
+),
+
+final as (
+    select
+        account_id,
+        month_start,
+        manager_id,
+        is_department_total,
+        cast(managers_count as bigint) as managers_count,
+        cast(calls_count as bigint) as calls_count,
+        cast(calls_outgoing_count as bigint) as calls_outgoing_count,
+        cast(calls_incoming_count as bigint) as calls_incoming_count,
+        cast(calls_connected_count as bigint) as calls_connected_count,
+        {{ amokpi.safe_divide('connected_call_minutes', 'calls_connected_count') }} as avg_call_minutes,
+        cast(meetings_count as bigint) as meetings_count,
+        cast(new_leads_count as bigint) as new_leads_count,
+        cast(leads_won_from_cohort_count as bigint) as leads_won_from_cohort_count,
+        cast(deals_won_count as bigint) as deals_won_count,
+        cast(deals_lost_count as bigint) as deals_lost_count,
+        cast(revenue_amount as {{ amokpi.type_double() }}) as revenue_amount,
+        {{ amokpi.safe_divide('revenue_amount', 'deals_won_count') }} as avg_deal_amount,
+        {{ amokpi.safe_divide('meetings_count', 'calls_count') }} as call_to_meeting_rate,
+        {{ amokpi.safe_divide('deals_won_count', 'calls_count') }} as call_to_deal_rate,
+        {{ amokpi.safe_divide('leads_won_from_cohort_count', 'new_leads_count') }} as lead_conversion_rate,
+        {{ amokpi.safe_divide('deals_won_count', 'deals_won_count + deals_lost_count') }} as win_rate,
+        cast(first_response_minutes_median as {{ amokpi.type_double() }}) as first_response_minutes_median,
+        cast(leads_responded_count as bigint) as leads_responded_count,
+        cast(leads_qualified_count as bigint) as leads_qualified_count,
+        cast(lead_processing_hours as {{ amokpi.type_double() }}) as lead_processing_hours,
+        cast(time_to_close_days as {{ amokpi.type_double() }}) as time_to_close_days
+    from aggregated
+)
+
+select * from final

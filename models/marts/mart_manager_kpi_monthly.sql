@@ -1,0 +1,49 @@
+{#- One row per manager and month (account timezone). The formulas live in int_kpi_monthly. -#}
+with
+
+kpi_monthly as (
+    select * from {{ ref('int_kpi_monthly') }}
+),
+
+managers as (
+    select * from {{ ref('dim_managers') }}
+),
+
+final as (
+    select
+        kpi_monthly.account_id,
+        kpi_monthly.manager_id,
+        managers.manager_name,
+        managers.group_id,
+        managers.group_name,
+        managers.role_name,
+        kpi_monthly.month_start,
+        calls_count,
+        calls_outgoing_count,
+        calls_incoming_count,
+        calls_connected_count,
+        avg_call_minutes,
+        meetings_count,
+        new_leads_count,
+        leads_won_from_cohort_count,
+        deals_won_count,
+        deals_lost_count,
+        revenue_amount,
+        avg_deal_amount,
+        call_to_meeting_rate,
+        call_to_deal_rate,
+        lead_conversion_rate,
+        win_rate,
+        first_response_minutes_median,
+        leads_responded_count,
+        leads_qualified_count,
+        lead_processing_hours,
+        time_to_close_days
+    from kpi_monthly
+    inner join managers
+        on kpi_monthly.account_id = managers.account_id
+        and kpi_monthly.manager_id = managers.manager_id
+    where not kpi_monthly.is_department_total
+)
+
+select * from final

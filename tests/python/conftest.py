@@ -1,0 +1,53 @@
+"""Shared fixtures: demo API servers and warehouses built through the real pipeline over HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ingestion.demo_account import DemoAccount, generate_account
+from ingestion.demo_api import DemoApiServer
+
+
+@dataclass
+class BuiltWarehouse:
+    account: DemoAccount
+    warehouse: Path  # the read-write warehouse (raw_amocrm, staging, intermediate, marts)
+    serving: Path  # the published read-only copy the report opens
+
+
+def build_warehouse(account: DemoAccount, directory: Path, validate: bool = True) -> BuiltWarehouse:
+    """Serve `account` over HTTP, then ingest, dbt build, (validate) and publish, as `amokpi run` does."""
+    from ingestion import runner
+
+    warehouse = directory / "warehouse.duckdb"
+    with DemoApiServer(account) as server:
+        os.environ["SOURCES__AMOCRM__BASE_URL"] = server.base_url
+        os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
+        runner.ingest(warehouse, requests_per_second=0)
+    runner.build(warehouse)
+    if validate:
+        runner.validate(warehouse)
+    serving = runner.publish(warehouse)
+    return BuiltWarehouse(account, warehouse, serving)
+
+
+@pytest.fixture(scope="session")
+def small_demo_account() -> DemoAccount:
+    """A generated account, smaller than the default demo so the suite stays quick."""
+    return generate_account(seed=7, leads_per_month=60)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    return build_warehouse(small_demo_account, tmp_path_factory.mktemp("demo_warehouse"))
+
+
+@pytest.fixture()
+def demo_api(small_demo_account: DemoAccount) -> Iterator[DemoApiServer]:
+    with DemoApiServer(small_demo_account) as server:
+        yield server
