@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +14,7 @@ import dlt
 import duckdb
 
 from ingestion.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, serving_path, warehouse_path
-from ingestion.source import amocrm_source
+from ingestion.source import RAW_COLUMNS, amocrm_source
 
 
 class StepFailed(RuntimeError):
@@ -58,6 +60,7 @@ def ingest(warehouse: Path | None = None, full_refresh: bool = False, **source_k
         while root.__cause__ is not None or root.__context__ is not None:
             root = root.__cause__ or root.__context__  # type: ignore[assignment]
         raise StepFailed(f"ingest failed: {root}") from exc
+    ensure_raw_tables(warehouse)
     summary = IngestSummary(seconds=time.monotonic() - started)
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     if normalize is not None:
@@ -67,20 +70,43 @@ def ingest(warehouse: Path | None = None, full_refresh: bool = False, **source_k
     return summary
 
 
+_DUCKDB_TYPES = {"bigint": "BIGINT", "text": "VARCHAR", "json": "JSON", "bool": "BOOLEAN", "double": "DOUBLE"}
+
+
+def ensure_raw_tables(warehouse: Path) -> list[str]:
+    """Create, empty, every raw table the account had no records for (dlt creates tables only
+    when rows arrive), so staging always finds its sources. Returns the tables created."""
+    created = []
+    with duckdb.connect(str(warehouse)) as con:
+        existing = {name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [RAW_DATASET]).fetchall()}
+        for table, columns in RAW_COLUMNS.items():
+            if table in existing:
+                continue
+            ddl = ", ".join(f'"{name}" {_DUCKDB_TYPES[dtype]}' for name, dtype in columns.items())
+            con.execute(f'create schema if not exists "{RAW_DATASET}"')
+            con.execute(f'create table "{RAW_DATASET}"."{table}" ({ddl}, "_dlt_load_id" VARCHAR, "_dlt_id" VARCHAR)')
+            created.append(table)
+    return created
+
+
 def dbt_args(command: str, warehouse: Path, *extra: str) -> list[str]:
     return [command, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(DBT_PROFILES_DIR), *extra]
 
 
 def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
-    """Run a dbt command in-process against the warehouse; raise StepFailed on any failure."""
-    from dbt.cli.main import dbtRunner
+    """Run a dbt command against the warehouse; raise StepFailed on any failure.
 
+    dbt runs in its own process: dbt-duckdb keeps the DuckDB file open for the life of the
+    process, which would lock out the validation and publish steps that follow.
+    """
     warehouse = warehouse or warehouse_path()
-    os.environ["AMOKPI_WAREHOUSE"] = str(warehouse)
-    result = dbtRunner().invoke(dbt_args(command, warehouse, *extra))
-    if not result.success:
-        detail = result.exception or "see the dbt log above and target/run_results.json"
-        raise StepFailed(f"dbt {command} failed: {detail}")
+    dbt = Path(sys.executable).with_name("dbt")
+    env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse)}
+    result = subprocess.run([str(dbt), *dbt_args(command, warehouse, *extra)], env=env, cwd=PROJECT_ROOT)
+    if result.returncode != 0:
+        raise StepFailed(f"dbt {command} failed (exit {result.returncode}): see the dbt output above "
+                         "and target/run_results.json")
 
 
 def build(warehouse: Path | None = None) -> None:

@@ -27,33 +27,45 @@ from ingestion.throttle import RateLimiter, ThrottledAdapter
 
 PAGE_LIMIT = 250
 
-# Column hints: nested objects whose shape varies by record stay JSON (staging unpacks them), and
-# fields that are often null everywhere still get a column, so the dbt models can rely on them.
+# The raw contract: every column the dbt staging models read, with its type. Given to dlt as
+# hints, so types never depend on what one page happened to contain, nested objects whose shape
+# varies stay JSON (staging unpacks them), and the runner can create a table that received no rows.
 _BIGINT, _TEXT, _JSON, _BOOL = "bigint", "text", "json", "bool"
-_COLUMN_TYPES: dict[str, dict[str, str]] = {
-    "account": {"_embedded": _JSON},
-    "users": {"_embedded": _JSON, "rights__group_id": _BIGINT, "rights__role_id": _BIGINT,
-              "rights__is_active": _BOOL, "rights__is_admin": _BOOL},
-    "pipelines": {"_embedded": _JSON},
-    "leads": {"_embedded": _JSON, "custom_fields_values": _JSON, "price": _BIGINT, "group_id": _BIGINT,
-              "loss_reason_id": _BIGINT, "closed_at": _BIGINT, "closest_task_at": _BIGINT, "score": _BIGINT,
-              "labor_cost": _BIGINT, "is_deleted": _BOOL, "created_by": _BIGINT, "updated_by": _BIGINT},
-    "contacts": {"_embedded": _JSON, "custom_fields_values": _JSON, "closest_task_at": _BIGINT,
-                 "first_name": _TEXT, "last_name": _TEXT, "group_id": _BIGINT, "is_deleted": _BOOL},
-    "companies": {"_embedded": _JSON, "custom_fields_values": _JSON, "closest_task_at": _BIGINT,
-                  "group_id": _BIGINT, "is_deleted": _BOOL},
-    "tasks": {"result": _JSON, "entity_id": _BIGINT, "entity_type": _TEXT, "group_id": _BIGINT,
-              "text": _TEXT, "duration": _BIGINT},
-    "notes": {"params__uniq": _TEXT, "params__duration": _BIGINT, "params__source": _TEXT,
-              "params__link": _TEXT, "params__phone": _TEXT, "params__call_result": _TEXT,
-              "params__call_status": _BIGINT, "group_id": _BIGINT},
-    "events": {"value_after": _JSON, "value_before": _JSON},
+_ENTITY = {"account_id": _BIGINT, "id": _BIGINT, "name": _TEXT, "responsible_user_id": _BIGINT, "group_id": _BIGINT,
+           "created_by": _BIGINT, "updated_by": _BIGINT, "created_at": _BIGINT, "updated_at": _BIGINT,
+           "closest_task_at": _BIGINT, "is_deleted": _BOOL, "custom_fields_values": _JSON, "_embedded": _JSON}
+RAW_COLUMNS: dict[str, dict[str, str]] = {
+    "account": {"id": _BIGINT, "name": _TEXT, "subdomain": _TEXT, "currency": _TEXT, "created_at": _BIGINT,
+                "_embedded": _JSON},
+    "users": {"account_id": _BIGINT, "id": _BIGINT, "name": _TEXT, "email": _TEXT, "_embedded": _JSON,
+              "rights__group_id": _BIGINT, "rights__role_id": _BIGINT, "rights__is_active": _BOOL,
+              "rights__is_admin": _BOOL},
+    "pipelines": {"account_id": _BIGINT, "id": _BIGINT, "name": _TEXT, "sort": _BIGINT, "is_main": _BOOL,
+                  "is_archive": _BOOL, "_embedded": _JSON},
+    "statuses": {"account_id": _BIGINT, "pipeline_id": _BIGINT, "id": _BIGINT, "name": _TEXT, "sort": _BIGINT,
+                 "type": _BIGINT},
+    "loss_reasons": {"account_id": _BIGINT, "id": _BIGINT, "name": _TEXT, "sort": _BIGINT},
+    "leads": {**_ENTITY, "price": _BIGINT, "status_id": _BIGINT, "pipeline_id": _BIGINT, "loss_reason_id": _BIGINT,
+              "closed_at": _BIGINT, "score": _BIGINT, "labor_cost": _BIGINT},
+    "contacts": {**_ENTITY, "first_name": _TEXT, "last_name": _TEXT},
+    "companies": dict(_ENTITY),
+    "tasks": {"account_id": _BIGINT, "id": _BIGINT, "entity_id": _BIGINT, "entity_type": _TEXT,
+              "responsible_user_id": _BIGINT, "group_id": _BIGINT, "created_by": _BIGINT, "updated_by": _BIGINT,
+              "created_at": _BIGINT, "updated_at": _BIGINT, "complete_till": _BIGINT, "task_type_id": _BIGINT,
+              "is_completed": _BOOL, "text": _TEXT, "duration": _BIGINT, "result": _JSON},
+    "notes": {"account_id": _BIGINT, "id": _BIGINT, "entity_id": _BIGINT, "note_type": _TEXT,
+              "responsible_user_id": _BIGINT, "group_id": _BIGINT, "created_by": _BIGINT, "updated_by": _BIGINT,
+              "created_at": _BIGINT, "updated_at": _BIGINT, "params__uniq": _TEXT, "params__duration": _BIGINT,
+              "params__source": _TEXT, "params__link": _TEXT, "params__phone": _TEXT, "params__call_result": _TEXT,
+              "params__call_status": _BIGINT},
+    "events": {"account_id": _BIGINT, "id": _TEXT, "type": _TEXT, "entity_id": _BIGINT, "entity_type": _TEXT,
+               "created_by": _BIGINT, "created_at": _BIGINT, "value_after": _JSON, "value_before": _JSON},
 }
 
 
 def _columns(table: str) -> dict[str, dict[str, Any]]:
     # a fresh dict per call: dlt writes the column name into the hint it is given
-    return {name: {"data_type": dtype, "nullable": True} for name, dtype in _COLUMN_TYPES.get(table, {}).items()}
+    return {name: {"data_type": dtype, "nullable": True} for name, dtype in RAW_COLUMNS[table].items()}
 EVENTS_PAGE_LIMIT = 100
 # Events the marts use: stage moves, responsible changes, calls, creation and deletion of leads.
 EVENT_TYPES = (
@@ -124,7 +136,9 @@ def make_client(base_url: str, access_token: str, requests_per_second: float) ->
     return client, adapter
 
 
-def _pages(client: RESTClient, path: str, key: str, params: dict[str, Any], limit: int = PAGE_LIMIT) -> Iterator[list[dict]]:
+def _pages(
+    client: RESTClient, path: str, key: str, params: dict[str, Any], limit: int = PAGE_LIMIT
+) -> Iterator[list[dict]]:
     yield from client.paginate(
         path,
         params=params,
@@ -179,12 +193,14 @@ def amocrm_source(
         yield _with_account(rows, account_id)
 
     # won (142) and lost (143) exist in every pipeline: a status is keyed by pipeline and id
-    @dlt.resource(name="statuses", write_disposition="merge", primary_key=("account_id", "pipeline_id", "id"))
+    @dlt.resource(name="statuses", write_disposition="merge", primary_key=("account_id", "pipeline_id", "id"),
+                  columns=_columns("statuses"))
     def statuses() -> Iterator[list[dict]]:
         for pipeline in fetch_pipelines():
             yield _with_account(pipeline.get("_embedded", {}).get("statuses", []), account_id)
 
-    @dlt.resource(name="loss_reasons", write_disposition="merge", primary_key=("account_id", "id"))
+    @dlt.resource(name="loss_reasons", write_disposition="merge", primary_key=("account_id", "id"),
+                  columns=_columns("loss_reasons"))
     def loss_reasons() -> Iterator[list[dict]]:
         for page in _pages(client, "/api/v4/leads/loss_reasons", "loss_reasons", {}):
             yield _with_account(page, account_id)
@@ -221,7 +237,8 @@ def amocrm_source(
         for page in _pages(client, "/api/v4/events", "events", params, EVENTS_PAGE_LIMIT):
             yield _with_account(page, account_id)
 
-    resources = [account_resource, users, pipelines, statuses, loss_reasons, leads, contacts, companies, tasks, notes, events]
+    resources = [account_resource, users, pipelines, statuses, loss_reasons,
+                 leads, contacts, companies, tasks, notes, events]
     for resource in resources:
         resource.requests_adapter = adapter  # type: ignore[attr-defined]  # read by the runner's summary
     return resources

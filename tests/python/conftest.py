@@ -37,6 +37,12 @@ def build_warehouse(account: DemoAccount, directory: Path, validate: bool = True
 
 
 @pytest.fixture(scope="session")
+def warehouse_builder():
+    """`build_warehouse` as a fixture, for tests that serve an account of their own."""
+    return build_warehouse
+
+
+@pytest.fixture(scope="session")
 def small_demo_account() -> DemoAccount:
     """A generated account, smaller than the default demo so the suite stays quick."""
     return generate_account(seed=7, leads_per_month=60)

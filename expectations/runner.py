@@ -1,0 +1,257 @@
+"""Run the Great Expectations suites in expectations/suites/ against the DuckDB warehouse.
+
+GX 1.x has no working DuckDB datasource, so each table is read into pandas (read-only connection)
+and validated through GX's pandas datasource in an ephemeral context.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+SUITES_DIR = Path(__file__).parent / "suites"
+SEVERITIES = ("error", "warn")
+_MAX_SAMPLES = 5
+_COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
+
+
+class SuiteError(ValueError):
+    """A suite file is malformed; suites are code, so this fails loudly instead of validating less."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    table: str  # "schema.table"
+    expectations: list[dict[str, Any]]  # GX JSON form: {"type", "kwargs", "meta": {"severity"}}
+
+
+@dataclass(frozen=True)
+class Failure:
+    suite: str
+    table: str
+    severity: str
+    expectation: str  # GX expectation type, or "table_exists"
+    column: str | None
+    observed: str
+
+    def line(self) -> str:
+        column = f" [{self.column}]" if self.column else ""
+        where = f"{self.suite} ({self.table})"
+        return f"{self.severity.upper()} {where} {self.expectation}{column}: {self.observed}"
+
+
+@dataclass
+class SuiteResult:
+    name: str
+    table: str
+    rows: int | None = None  # None when the table could not be read
+    evaluated: int = 0
+    passed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    def line(self) -> str:
+        if self.rows is None:  # table missing: the single failure says why
+            return f"{self.name}: {self.failures[0].observed}"
+        text = f"{self.name}: {self.passed}/{self.evaluated} expectations passed ({self.rows} rows)"
+        errors = [f for f in self.failures if f.severity == "error"]
+        warns = [f for f in self.failures if f.severity == "warn"]
+        if errors:
+            text += f"; {len(errors)} error{'s' if len(errors) != 1 else ''}"
+        if warns:
+            text += "; warnings: " + ", ".join(
+                f"{f.expectation}({f.column})" if f.column else f.expectation for f in warns
+            )
+        return text
+
+
+@dataclass
+class ValidationReport:
+    suites: list[SuiteResult]
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [f for s in self.suites for f in s.failures]
+
+    @property
+    def success(self) -> bool:
+        return not any(f.severity == "error" for f in self.failures)
+
+    def summary(self) -> str:
+        return "\n".join(s.line() for s in self.suites)
+
+    def failures_text(self) -> str:
+        return "\n".join(f.line() for f in self.failures) or "no failures"
+
+
+def load_suites(directory: Path = SUITES_DIR) -> list[Suite]:
+    suites = []
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text())
+        try:
+            suite = Suite(name=data["name"], table=data["table"], expectations=list(data["expectations"]))
+        except (KeyError, TypeError) as e:
+            raise SuiteError(f"{path.name}: needs name, table and expectations ({e})") from e
+        if suite.table.count(".") != 1:
+            raise SuiteError(f"{path.name}: table must be 'schema.table', got {suite.table!r}")
+        for exp in suite.expectations:
+            if exp.get("meta", {}).get("severity") not in SEVERITIES:
+                raise SuiteError(f"{path.name}: {exp.get('type')} needs meta.severity in {SEVERITIES}")
+        suites.append(suite)
+    names = [s.name for s in suites]
+    if len(set(names)) != len(names):
+        raise SuiteError(f"suite names must be unique: {names}")
+    return suites
+
+
+def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR) -> ValidationReport:
+    """Validate every suite in `suites_dir` against the tables of the `warehouse` DuckDB file."""
+    suites = load_suites(suites_dir)
+    if not Path(warehouse).exists():
+        return ValidationReport([_missing(s, f"warehouse {warehouse} not found — run `amokpi run` first")
+                                 for s in suites])
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # read when GX is imported
+    with warnings.catch_warnings():  # GX 1.24 imports the deprecated sre_* modules
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import great_expectations as gx  # slow import (~2 s): only when validating
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm noise in CLI/CI logs
+    datasource = context.data_sources.add_pandas("amokpi_warehouse")
+
+    results = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for suite in suites:
+            gx_suite = gx.ExpectationSuite(name=suite.name, expectations=_build_expectations(suite))
+            df = _read_table(con, suite)
+            if df is None:
+                results.append(_missing(suite, f"table {suite.table} not found — run `amokpi build` first"))
+                continue
+            batch = (
+                datasource.add_dataframe_asset(suite.name)
+                .add_batch_definition_whole_dataframe("whole")
+                .get_batch(batch_parameters={"dataframe": df})
+            )
+            outcome = batch.validate(gx_suite, result_format="SUMMARY")
+            results.append(_suite_result(suite, gx_suite, outcome, rows=len(df)))
+    return ValidationReport(results)
+
+
+def _missing(suite: Suite, message: str) -> SuiteResult:
+    failure = Failure(suite.name, suite.table, "error", "table_exists", None, message)
+    return SuiteResult(suite.name, suite.table, failures=[failure])
+
+
+def _read_table(con: duckdb.DuckDBPyConnection, suite: Suite) -> Any:
+    """The suite's table as a DataFrame (only the columns it checks), or None if the table is missing."""
+    schema, table = suite.table.split(".")
+    existing = [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
+    if not existing:
+        return None
+    wanted = {c for exp in suite.expectations for c in _columns(exp.get("kwargs", {}))}
+    # Skip unchecked columns (JSON blobs) to keep memory down; a checked column that is absent is
+    # left for GX to report as "column does not exist". Table-shape expectations need everything.
+    whole = any(exp["type"].startswith("expect_table_column") for exp in suite.expectations)
+    columns = existing if whole or not wanted else [c for c in existing if c in wanted]
+    select = ", ".join(f'"{c}"' for c in columns)
+    return con.execute(f'select {select} from "{schema}"."{table}"').df()
+
+
+def _columns(kwargs: dict[str, Any]) -> list[str]:
+    names = [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")]
+    return [n for n in [*names, *kwargs.get("column_list", [])] if n]
+
+
+def _build_expectations(suite: Suite) -> list[Any]:
+    # Build each Expectation ourselves: gx.ExpectationSuite(expectations=[dict]) only logs and drops
+    # an invalid configuration, which would silently validate less than the file says.
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    built = []
+    for exp in suite.expectations:
+        try:
+            config = ExpectationConfiguration(exp["type"], exp.get("kwargs", {}), meta=exp["meta"])
+            built.append(config.to_domain_obj())
+        except Exception as e:  # GX raises several unrelated types (not found, pydantic, invalid config)
+            raise SuiteError(f"suite {suite.name}: invalid expectation {exp.get('type')}: {e}") from e
+    return built
+
+
+def _key(config: Any) -> str:
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    return config.type + json.dumps(kwargs, sort_keys=True, default=str)
+
+
+def _suite_result(suite: Suite, gx_suite: Any, outcome: Any, rows: int) -> SuiteResult:
+    # GX may reorder results (errored ones first); map each back to its entry in the suite file,
+    # to report in file order and quote the rule as written (GX turns min_value 0 into 0.0).
+    position = {_key(e.configuration): i for i, e in enumerate(gx_suite.expectations)}
+    indexed = sorted(((position[_key(r.expectation_config)], r) for r in outcome.results), key=lambda p: p[0])
+    result = SuiteResult(suite.name, suite.table, rows=rows, evaluated=len(indexed))
+    for i, r in indexed:
+        if r.success:
+            result.passed += 1
+            continue
+        spec = suite.expectations[i]
+        result.failures.append(Failure(
+            suite=suite.name,
+            table=suite.table,
+            severity=spec["meta"]["severity"],
+            expectation=spec["type"],
+            column=", ".join(_columns(spec.get("kwargs", {}))) or None,
+            observed=_observed(spec, r.result or {}, r.exception_info or {}),
+        ))
+    return result
+
+
+def _observed(spec: dict[str, Any], result: dict[str, Any], exception: dict[str, Any]) -> str:
+    """What GX saw, in one line: the rule, how many rows broke it, and a few offending values."""
+    if exception.get("raised_exception"):
+        return f"could not evaluate: {exception.get('exception_message')}"
+    kwargs = spec.get("kwargs", {})
+    columns = _columns(kwargs)
+    rule = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k not in _COLUMN_KWARGS)
+    prefix = f"expected {rule}; " if rule else ""
+    if "unexpected_count" not in result:  # aggregate expectations (row count) report one value
+        return f"{prefix}observed {_fmt(result.get('observed_value'))}"
+    text = f"{prefix}{result['unexpected_count']} of {result.get('element_count')} rows unexpected"
+    if spec["type"] == "expect_column_values_to_not_be_null":
+        return text  # the offending values are all null
+    samples = []
+    for item in result.get("partial_unexpected_counts", [])[:_MAX_SAMPLES]:
+        value = item["value"]
+        if isinstance(value, tuple | list) and len(value) == len(columns) > 1:  # pairs, compound keys
+            shown = "(" + ", ".join(f"{c}={_fmt(v)}" for c, v in zip(columns, value, strict=True)) + ")"
+        else:
+            shown = _fmt(value)
+        samples.append(f"{shown} (x{item['count']})" if item["count"] > 1 else shown)
+    return text + (f", e.g. {'; '.join(samples)}" if samples else "")
+
+
+def _fmt(value: Any) -> str:
+    """Plain text for a sampled value: numpy scalars as 5 not np.int64(5), midnight timestamps as dates."""
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)

@@ -1,0 +1,214 @@
+"""Known-answer test: a hand-written account whose KPIs were computed by hand (see the comments),
+served by the demo API over HTTP, ingested by the dlt source, built by dbt; every figure asserted.
+
+Account timezone Europe/Moscow (UTC+3). Pipeline 100: Incoming leads (1001) → Initial contact
+(1002) → Qualification (1003) → Offer made (1004) → won 142 / lost 143. Manager A = 11, B = 12.
+
+  L1 (A) created 03-02 10:00 in Initial contact; outgoing call 10:05 (120 s, talked) = first
+         response 5 min; Qualification 14:00 (processing 4 h); Offer made 03-04 10:00; won
+         03-06 10:00, price 100 000 (time to close 03-02 14:00 → 03-06 10:00 = 3 d 20 h).
+         Also an incoming call 03-03 12:00 (300 s, talked) and a meeting completed 03-04 12:00.
+  L2 (A) created 03-03 09:00 in Incoming leads; outgoing call 09:30 (no answer) = first
+         response 30 min; Initial contact 09:40; lost 03-05 12:00 (reason "Дорого").
+  L3 (B) created 03-10 11:00 in Initial contact; call task completed 11:20 = first response
+         20 min; Qualification 03-11 11:00 (24 h); two meetings completed 03-12 15:00 and 17:00
+         (one lead, one day: counts once); Offer made 03-13 11:00; an outgoing call known only
+         from its event 03-15 10:00; won 03-20 12:00, price 50 000 (9 d 1 h to close).
+  L4 (B) created 04-01 01:30 Moscow = 03-31 22:30 UTC — April in the account timezone — in
+         Incoming leads; an incoming call (60 s, talked) 10 minutes later; still open; edited
+         04-02 01:30, which is the snapshot time (the newest update).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from ingestion.demo_account import (
+    DemoAccount,
+    EventIds,
+    make_account,
+    make_call_note,
+    make_event,
+    make_lead,
+    make_pipeline,
+    make_task,
+    make_user,
+    status_value,
+)
+
+ACC = 555
+P = 100
+INCOMING, INITIAL, QUALIFICATION, OFFER, WON, LOST = 1001, 1002, 1003, 1004, 142, 143
+A, B = 11, 12
+GROUP = (21, "Отдел продаж")
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def msk(month: int, day: int, hour: int, minute: int = 0) -> int:
+    return int(datetime(2026, month, day, hour, minute, tzinfo=MSK).timestamp())
+
+
+def known_account() -> DemoAccount:
+    ids = EventIds("kn")
+    events: list[dict] = []
+
+    def ev(kind: str, lead: int, at: int, by: int, after=None, before=None) -> None:
+        events.append(make_event(ids.next(), kind, lead, at, by, after, before, account_id=ACC))
+
+    def move(lead: int, at: int, by: int, frm: int, to: int) -> None:
+        ev("lead_status_changed", lead, at, by, status_value(to, P), status_value(frm, P))
+
+    acc = DemoAccount(account=make_account(account_id=ACC, created_at=msk(1, 1, 0)))
+    acc.users = [
+        make_user(A, "Анна", GROUP, (31, "Менеджер")),
+        make_user(B, "Борис", GROUP, (32, "Старший менеджер")),
+    ]
+    acc.pipelines = [make_pipeline(P, "Продажи", [(INCOMING, "Incoming leads"), (INITIAL, "Initial contact"),
+                                                  (QUALIFICATION, "Qualification"), (OFFER, "Offer made")],
+                                   is_main=True, account_id=ACC)]
+    acc.loss_reasons = [{"id": 7, "name": "Дорого", "sort": 10, "created_at": msk(1, 1, 0), "updated_at": msk(1, 1, 0)}]
+    g = GROUP[0]
+    acc.leads = [
+        make_lead(1, "L1", 100_000, A, g, P, WON, msk(3, 2, 10), msk(3, 6, 10), msk(3, 6, 10), account_id=ACC),
+        make_lead(2, "L2", 70_000, A, g, P, LOST, msk(3, 3, 9), msk(3, 5, 12), msk(3, 5, 12), loss_reason_id=7,
+                  account_id=ACC),
+        make_lead(3, "L3", 50_000, B, g, P, WON, msk(3, 10, 11), msk(3, 20, 12), msk(3, 20, 12), account_id=ACC),
+        make_lead(4, "L4", 30_000, B, g, P, INCOMING, msk(4, 1, 1, 30), msk(4, 2, 1, 30), account_id=ACC),
+    ]
+    # L1
+    ev("lead_added", 1, msk(3, 2, 10), A, status_value(INITIAL, P))
+    acc.notes.append(make_call_note(501, 1, A, msk(3, 2, 10, 5), "out", 120, 4, g, account_id=ACC))
+    ev("outgoing_call", 1, msk(3, 2, 10, 5), A, [{"note": {"id": 501}}])  # same call as note 501
+    move(1, msk(3, 2, 14), A, INITIAL, QUALIFICATION)
+    acc.notes.append(make_call_note(502, 1, A, msk(3, 3, 12), "in", 300, 4, g, account_id=ACC))
+    move(1, msk(3, 4, 10), A, QUALIFICATION, OFFER)
+    acc.tasks.append(make_task(601, 1, A, 2, msk(3, 3, 9), msk(3, 4, 13), True, msk(3, 4, 12), g, account_id=ACC))
+    move(1, msk(3, 6, 10), A, OFFER, WON)
+    # L2
+    ev("lead_added", 2, msk(3, 3, 9), A, status_value(INCOMING, P))
+    acc.notes.append(make_call_note(503, 2, A, msk(3, 3, 9, 30), "out", 0, 6, g, account_id=ACC))
+    move(2, msk(3, 3, 9, 40), A, INCOMING, INITIAL)
+    move(2, msk(3, 5, 12), A, INITIAL, LOST)
+    # L3
+    ev("lead_added", 3, msk(3, 10, 11), B, status_value(INITIAL, P))
+    acc.tasks.append(make_task(602, 3, B, 1, msk(3, 10, 11), msk(3, 10, 12), True, msk(3, 10, 11, 20), g,
+                               account_id=ACC))
+    move(3, msk(3, 11, 11), B, INITIAL, QUALIFICATION)
+    acc.tasks.append(make_task(603, 3, B, 2, msk(3, 11, 12), msk(3, 12, 16), True, msk(3, 12, 15), g, account_id=ACC))
+    acc.tasks.append(make_task(604, 3, B, 2, msk(3, 11, 12), msk(3, 12, 18), True, msk(3, 12, 17), g, account_id=ACC))
+    move(3, msk(3, 13, 11), B, QUALIFICATION, OFFER)
+    ev("outgoing_call", 3, msk(3, 15, 10), B, [{"note": {"id": 999}}])  # its note never reached the API
+    move(3, msk(3, 20, 12), B, OFFER, WON)
+    # L4
+    ev("lead_added", 4, msk(4, 1, 1, 30), B, status_value(INCOMING, P))
+    acc.notes.append(make_call_note(504, 4, B, msk(4, 1, 1, 40), "in", 60, 4, g, account_id=ACC))
+    acc.events = events
+    return acc
+
+
+@pytest.fixture(scope="module")
+def marts(tmp_path_factory: pytest.TempPathFactory, warehouse_builder):
+    built = warehouse_builder(known_account(), tmp_path_factory.mktemp("known_answer"))
+    con = duckdb.connect(str(built.serving), read_only=True)
+    yield con
+    con.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def test_raw_tables_hold_exactly_the_served_records(marts) -> None:
+    account = known_account()
+    for table, records in [("leads", account.leads), ("notes", account.notes), ("tasks", account.tasks),
+                           ("events", account.events), ("users", account.users)]:
+        ids = sorted(r[0] for r in marts.execute(f"select id from raw_amocrm.{table}").fetchall())
+        assert ids == sorted(r["id"] for r in records), table
+
+
+def test_manager_kpis_for_march(marts) -> None:
+    got = {r["manager_id"]: r for r in rows(marts, """
+        select * from marts.mart_manager_kpi_monthly where month_start = date '2026-03-01'""")}
+    assert set(got) == {A, B}
+    a, b = got[A], got[B]
+    # Manager A: calls L1 out (note + event = 1), L1 in, L2 out; connected 2 of 120 s and 300 s
+    assert (a["calls_count"], a["calls_outgoing_count"], a["calls_incoming_count"]) == (3, 2, 1)
+    assert a["calls_connected_count"] == 2 and a["avg_call_minutes"] == pytest.approx(3.5)
+    assert a["meetings_count"] == 1 and a["call_to_meeting_rate"] == pytest.approx(1 / 3)
+    assert (a["new_leads_count"], a["leads_won_from_cohort_count"], a["lead_conversion_rate"]) == (2, 1, 0.5)
+    assert (a["deals_won_count"], a["deals_lost_count"], a["win_rate"]) == (1, 1, 0.5)
+    assert (a["revenue_amount"], a["avg_deal_amount"]) == (100_000, 100_000)
+    assert a["first_response_minutes_median"] == pytest.approx(17.5)  # median of 5 and 30
+    assert a["leads_qualified_count"] == 1 and a["lead_processing_hours"] == pytest.approx(4.0)
+    assert a["time_to_close_days"] == pytest.approx(3 + 20 / 24)
+    # Manager B: one event-only outgoing call; two meetings the same day on L3 count once
+    assert (b["calls_count"], b["calls_outgoing_count"], b["calls_connected_count"]) == (1, 1, 0)
+    assert b["avg_call_minutes"] is None  # no connected call: zero denominator
+    assert b["meetings_count"] == 1 and b["call_to_meeting_rate"] == pytest.approx(1.0)
+    assert (b["new_leads_count"], b["lead_conversion_rate"]) == (1, 1.0)  # L4 belongs to April
+    assert (b["deals_won_count"], b["deals_lost_count"], b["win_rate"]) == (1, 0, 1.0)
+    assert (b["revenue_amount"], b["avg_deal_amount"]) == (50_000, 50_000)
+    assert b["first_response_minutes_median"] == pytest.approx(20.0)  # the completed call task
+    assert b["lead_processing_hours"] == pytest.approx(24.0)
+    assert b["time_to_close_days"] == pytest.approx(9 + 1 / 24)
+
+
+def test_april_rows_and_timezone_bucketing(marts) -> None:
+    got = {r["manager_id"]: r for r in rows(marts, """
+        select * from marts.mart_manager_kpi_monthly where month_start = date '2026-04-01'""")}
+    # A had no activity in April but is listed with zero counts and NULL rates
+    assert got[A]["calls_count"] == 0 and got[A]["new_leads_count"] == 0
+    assert got[A]["win_rate"] is None and got[A]["lead_conversion_rate"] is None
+    # L4 was created at 22:30 UTC on March 31, which is April 1 in Moscow
+    assert got[B]["new_leads_count"] == 1 and got[B]["calls_incoming_count"] == 1
+    assert got[B]["avg_call_minutes"] == pytest.approx(1.0)
+    assert got[B]["first_response_minutes_median"] is None and got[B]["lead_conversion_rate"] == 0.0
+
+
+def test_department_totals_recompute_rates_from_counts(marts) -> None:
+    (d,) = rows(marts, "select * from marts.mart_department_kpi_monthly where month_start = date '2026-03-01'")
+    assert d["currency"] == "RUB" and d["managers_count"] == 2
+    assert (d["calls_count"], d["meetings_count"], d["new_leads_count"]) == (4, 2, 3)
+    assert (d["deals_won_count"], d["deals_lost_count"], d["revenue_amount"]) == (2, 1, 150_000)
+    assert d["win_rate"] == pytest.approx(2 / 3) and d["lead_conversion_rate"] == pytest.approx(2 / 3)
+    assert d["avg_deal_amount"] == pytest.approx(75_000) and d["call_to_meeting_rate"] == pytest.approx(0.5)
+    assert d["first_response_minutes_median"] == pytest.approx(20.0)  # median of 5, 30, 20
+    assert d["lead_processing_hours"] == pytest.approx(14.0)  # mean of 4 and 24
+    assert d["time_to_close_days"] == pytest.approx(((3 + 20 / 24) + (9 + 1 / 24)) / 2)
+
+
+def test_funnel_stages(marts) -> None:
+    got = {(r["month_start"].month, r["status_id"]): r for r in rows(marts, """
+        select * from marts.mart_funnel_stages where pipeline_id = 100""")}
+    expected = {  # (month, stage): entered, advanced, lost, conversion, median hours in stage
+        (3, INCOMING): (1, 1, 0, 1.0, 40 / 60),
+        (3, INITIAL): (3, 2, 1, 2 / 3, 24.0),  # visits of 4 h, 50 h 20 min and 24 h
+        (3, QUALIFICATION): (2, 2, 0, 1.0, 46.0),  # 44 h and 48 h
+        (3, OFFER): (2, 2, 0, 1.0, 108.5),  # 48 h and 169 h
+        (3, WON): (2, 0, 0, None, None),
+        (4, INCOMING): (1, 0, 0, 0.0, 24.0),  # open, measured to the snapshot time
+        (4, INITIAL): (0, 0, 0, None, None),
+    }
+    for key, (entered, advanced, lost, conversion, hours) in expected.items():
+        r = got[key]
+        assert (r["leads_entered_count"], r["leads_advanced_count"], r["leads_lost_count"]) == (
+            entered, advanced, lost), key
+        assert r["stage_conversion_rate"] == (pytest.approx(conversion) if conversion is not None else None), key
+        assert r["median_hours_in_stage"] == (pytest.approx(hours) if hours is not None else None), key
+    assert {r["stage_role"] for r in got.values()} == {"incoming", "first_contact", "qualified", "proposal", "won"}
+
+
+def test_fct_leads(marts) -> None:
+    got = {r["lead_id"]: r for r in rows(marts, "select * from marts.fct_leads")}
+    assert sorted(got) == [1, 2, 3, 4]
+    assert [got[i]["is_won"] for i in (1, 2, 3, 4)] == [True, False, True, False]
+    assert got[2]["is_lost"] and got[2]["loss_reason_name"] == "Дорого"
+    assert got[4]["is_open"] and got[4]["first_response_minutes"] is None
+    assert got[1]["first_response_minutes"] == pytest.approx(5.0)
+    assert got[3]["sales_cycle_days"] == pytest.approx(10 + 1 / 24)
