@@ -62,6 +62,22 @@ class DemoApi:
         self.token = token
         self.requests_served = 0
         self._lock = threading.Lock()
+        self._selections: dict[tuple, tuple[tuple, list[dict]]] = {}
+
+    def _cached(self, name: str, records: list[dict], query: dict[str, list[str]],
+                select: Callable[[], list[dict]]) -> list[dict]:
+        """Filtering and sorting 40k events on every page request would make paging quadratic:
+        keep each selection while the records it came from are unchanged (count and timestamps)."""
+        key = (name, tuple(sorted((k, tuple(v)) for k, v in query.items() if k not in ("page", "limit"))))
+        fingerprint = (id(records), len(records), sum(r.get("updated_at") or r.get("created_at") or 0 for r in records))
+        with self._lock:
+            hit = self._selections.get(key)
+        if hit is not None and hit[0] == fingerprint:
+            return hit[1]
+        selected = select()
+        with self._lock:
+            self._selections[key] = (fingerprint, selected)
+        return selected
 
     def handle(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, dict | None]:
         with self._lock:
@@ -75,12 +91,18 @@ class DemoApi:
             "/api/v4/users": lambda: self._page(path, query, "users", acc.users),
             "/api/v4/leads/pipelines": lambda: self._whole(path, "pipelines", acc.pipelines),
             "/api/v4/leads/loss_reasons": lambda: self._page(path, query, "loss_reasons", acc.loss_reasons),
-            "/api/v4/leads": lambda: self._page(path, query, "leads", self._updated(query, acc.leads)),
-            "/api/v4/contacts": lambda: self._page(path, query, "contacts", self._updated(query, acc.contacts)),
-            "/api/v4/companies": lambda: self._page(path, query, "companies", self._updated(query, acc.companies)),
-            "/api/v4/tasks": lambda: self._page(path, query, "tasks", self._tasks(query)),
-            "/api/v4/leads/notes": lambda: self._page(path, query, "notes", self._notes(query)),
-            "/api/v4/events": lambda: self._page(path, query, "events", self._events(query), MAX_EVENTS_LIMIT),
+            "/api/v4/leads": lambda: self._page(path, query, "leads", self._cached(
+                "leads", acc.leads, query, lambda: self._updated(query, acc.leads))),
+            "/api/v4/contacts": lambda: self._page(path, query, "contacts", self._cached(
+                "contacts", acc.contacts, query, lambda: self._updated(query, acc.contacts))),
+            "/api/v4/companies": lambda: self._page(path, query, "companies", self._cached(
+                "companies", acc.companies, query, lambda: self._updated(query, acc.companies))),
+            "/api/v4/tasks": lambda: self._page(path, query, "tasks", self._cached(
+                "tasks", acc.tasks, query, lambda: self._tasks(query))),
+            "/api/v4/leads/notes": lambda: self._page(path, query, "notes", self._cached(
+                "notes", acc.notes, query, lambda: self._notes(query))),
+            "/api/v4/events": lambda: self._page(path, query, "events", self._cached(
+                "events", acc.events, query, lambda: self._events(query)), MAX_EVENTS_LIMIT),
         }
         route = routes.get(path.rstrip("/"))
         if route is None:
@@ -159,6 +181,7 @@ class DemoApi:
 def _handler_for(api: DemoApi, base_url_holder: list[str]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes; avoid 40 ms ACK stalls
         server_version = "amokpi-demo-amocrm/1.0"
 
         def do_GET(self) -> None:  # noqa: N802 - http.server naming

@@ -79,12 +79,12 @@ def _column_config(columns: list[str], currency: str, lang: Lang) -> dict[str, o
         kind = _kind(column)
         if kind == "money":
             label = f"{t(lang, column)}, {currency_symbol(currency)}"
-            config[column] = st.column_config.NumberColumn(label, format="localized")
+            config[column] = st.column_config.NumberColumn(label, format="localized", step=1)
         elif kind == "rate":
             config[column] = st.column_config.NumberColumn(t(lang, column), format="percent")
         elif kind == "count":
             config[column] = st.column_config.NumberColumn(t(lang, column), format="localized")
-        elif column.endswith(("_hours", "_days", "_median")):
+        elif any(unit in column for unit in ("_minutes", "_hours", "_days")):
             config[column] = st.column_config.NumberColumn(t(lang, column), format="%.1f")
         else:
             config[column] = st.column_config.TextColumn(t(lang, column))
@@ -135,8 +135,9 @@ def funnel(account_id: int, pipeline: tuple[int, str] | None, month: date, curre
     st.dataframe(shown, hide_index=True, column_config=_column_config(list(frame.columns), currency, lang))
     counts = ["leads_entered_count", "leads_advanced_count", "leads_lost_count"]
     chart = frame[["status_name", *counts]].rename(columns={c: t(lang, c) for c in counts})
+    # entered blue, advanced green, lost red, in the order of `counts`
     st.bar_chart(chart, x="status_name", y=[t(lang, c) for c in counts], sort=False, stack=False,
-                 x_label=t(lang, "status_name"))
+                 color=["#1f77b4", "#2ca02c", "#d62728"], x_label=t(lang, "status_name"))
 
 
 def managers(account_id: int, month: date, currency: str, lang: Lang) -> None:
