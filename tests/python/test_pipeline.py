@@ -78,3 +78,15 @@ def test_cli_demo_without_serving(tmp_path: Path) -> None:
     assert serving.exists()
     ((managers,),) = query(serving, "select count(distinct manager_id) from marts.mart_manager_kpi_monthly")
     assert managers == 10
+
+
+def test_cli_validate_exits_nonzero_with_the_failures(demo_warehouse, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(demo_warehouse.warehouse.read_bytes())
+    with duckdb.connect(str(broken)) as con:
+        con.execute("update raw_amocrm.leads set price = -5 where id = (select min(id) from raw_amocrm.leads)")
+    amokpi = Path(sys.executable).with_name("amokpi")
+    result = subprocess.run([str(amokpi), "validate"], env={**os.environ, "AMOKPI_WAREHOUSE": str(broken)},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "validation failed" in result.stderr and "price" in result.stderr and "-5" in result.stderr
