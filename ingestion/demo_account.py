@@ -236,6 +236,36 @@ def make_lead(
     }
 
 
+def make_party(
+    party_id: int,
+    name: str,
+    responsible_user_id: int,
+    group_id: int | None,
+    created_at: int,
+    companies: list[int] | None = None,
+    account_id: int = ACCOUNT_ID,
+) -> dict:
+    """A contact or company record (contacts also list their companies under _embedded)."""
+    embedded: dict = {"tags": []}
+    if companies is not None:
+        embedded["companies"] = [{"id": c} for c in companies]
+    return {
+        "id": party_id,
+        "name": name,
+        "responsible_user_id": responsible_user_id,
+        "group_id": group_id,
+        "created_by": responsible_user_id,
+        "updated_by": responsible_user_id,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "closest_task_at": None,
+        "is_deleted": False,
+        "custom_fields_values": None,
+        "account_id": account_id,
+        "_embedded": embedded,
+    }
+
+
 def make_event(
     event_id: str,
     event_type: str,
@@ -473,53 +503,29 @@ class _Builder:
             return self.rng.choice(self.won_contacts), None
         self.contact_id += 1
         company_id = None
+        group_id = GROUPS[user[2]][0]
         if self.rng.random() < 0.4:
             self.company_id += 1
             company_id = self.company_id
             self.acc.companies.append(
-                {
-                    "id": company_id,
-                    "name": f"ООО Клиент {company_id - 40_000_000}",
-                    "responsible_user_id": user[0],
-                    "group_id": GROUPS[user[2]][0],
-                    "created_by": user[0],
-                    "updated_by": user[0],
-                    "created_at": at,
-                    "updated_at": at,
-                    "closest_task_at": None,
-                    "is_deleted": False,
-                    "custom_fields_values": None,
-                    "account_id": ACCOUNT_ID,
-                    "_embedded": {"tags": []},
-                }
+                make_party(company_id, f"ООО Клиент {company_id - 40_000_000}", user[0], group_id, at)
             )
-        self.acc.contacts.append(
-            {
-                "id": self.contact_id,
-                "name": f"Клиент {lead_n}",
-                "first_name": "Клиент",
-                "last_name": str(lead_n),
-                "responsible_user_id": user[0],
-                "group_id": GROUPS[user[2]][0],
-                "created_by": user[0],
-                "updated_by": user[0],
-                "created_at": at,
-                "updated_at": at,
-                "closest_task_at": None,
-                "is_deleted": False,
-                "custom_fields_values": [
-                    {
-                        "field_id": 900_101,
-                        "field_name": "Телефон",
-                        "field_code": "PHONE",
-                        "field_type": "multitext",
-                        "values": [{"value": f"+7900{self.contact_id % 10_000_000:07d}", "enum_code": "WORK"}],
-                    }
-                ],
-                "account_id": ACCOUNT_ID,
-                "_embedded": {"tags": [], "companies": [{"id": company_id}] if company_id else []},
-            }
-        )
+        contact = make_party(self.contact_id, f"Клиент {lead_n}", user[0], group_id, at,
+                             companies=[company_id] if company_id else [])
+        contact.update({
+            "first_name": "Клиент",
+            "last_name": str(lead_n),
+            "custom_fields_values": [
+                {
+                    "field_id": 900_101,
+                    "field_name": "Телефон",
+                    "field_code": "PHONE",
+                    "field_type": "multitext",
+                    "values": [{"value": f"+7900{self.contact_id % 10_000_000:07d}", "enum_code": "WORK"}],
+                }
+            ],
+        })
+        self.acc.contacts.append(contact)
         return self.contact_id, company_id
 
     # the account ----------------------------------------------------------------------------

@@ -110,8 +110,7 @@ final as (
         on outcomes.account_id = close_period.account_id
         and outcomes.lead_id = close_period.lead_id
         and coalesce(outcomes.won_at, outcomes.lost_at) is not null
-        and (close_period.period_number = 1 or close_period.valid_from <= coalesce(outcomes.won_at, outcomes.lost_at))
-        and (close_period.valid_to is null or coalesce(outcomes.won_at, outcomes.lost_at) < close_period.valid_to)
+        and {{ amokpi.period_covers('close_period', 'coalesce(outcomes.won_at, outcomes.lost_at)') }}
     left join qualified_visits
         on outcomes.account_id = qualified_visits.account_id
         and outcomes.lead_id = qualified_visits.lead_id

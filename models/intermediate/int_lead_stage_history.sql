@@ -167,8 +167,7 @@ final as (
     left join responsible_periods
         on sequenced.account_id = responsible_periods.account_id
         and sequenced.lead_id = responsible_periods.lead_id
-        and (responsible_periods.period_number = 1 or responsible_periods.valid_from <= sequenced.entered_at)
-        and (responsible_periods.valid_to is null or sequenced.entered_at < responsible_periods.valid_to)
+        and {{ amokpi.period_covers('responsible_periods', 'sequenced.entered_at') }}
 )
 
 select * from final

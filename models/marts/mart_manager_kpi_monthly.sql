@@ -18,27 +18,7 @@ final as (
         managers.group_name,
         managers.role_name,
         kpi_monthly.month_start,
-        calls_count,
-        calls_outgoing_count,
-        calls_incoming_count,
-        calls_connected_count,
-        avg_call_minutes,
-        meetings_count,
-        new_leads_count,
-        leads_won_from_cohort_count,
-        deals_won_count,
-        deals_lost_count,
-        revenue_amount,
-        avg_deal_amount,
-        call_to_meeting_rate,
-        call_to_deal_rate,
-        lead_conversion_rate,
-        win_rate,
-        first_response_minutes_median,
-        leads_responded_count,
-        leads_qualified_count,
-        lead_processing_hours,
-        time_to_close_days
+        {{ amokpi.kpi_monthly_columns('kpi_monthly') }}
     from kpi_monthly
     inner join managers
         on kpi_monthly.account_id = managers.account_id

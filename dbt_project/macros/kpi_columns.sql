@@ -1,0 +1,15 @@
+{#- The KPI columns both manager-KPI marts expose, in contract order, selected from `relation`
+    (an alias of int_kpi_monthly). One list, so the two marts cannot drift apart. -#}
+{% macro kpi_monthly_columns(relation) -%}
+    {%- set columns = [
+        'calls_count', 'calls_outgoing_count', 'calls_incoming_count', 'calls_connected_count',
+        'avg_call_minutes', 'meetings_count', 'new_leads_count', 'leads_won_from_cohort_count',
+        'deals_won_count', 'deals_lost_count', 'revenue_amount', 'avg_deal_amount',
+        'call_to_meeting_rate', 'call_to_deal_rate', 'lead_conversion_rate', 'win_rate',
+        'first_response_minutes_median', 'leads_responded_count', 'leads_qualified_count',
+        'lead_processing_hours', 'time_to_close_days',
+    ] -%}
+    {%- for column in columns %}
+        {{ relation }}.{{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
