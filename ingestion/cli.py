@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from ingestion.settings import STREAMLIT_APP, serving_path, warehouse_path
 
@@ -20,13 +22,27 @@ def _step(name: str, fn: Callable[[], object]) -> object:
     return result
 
 
-def _ingest(full_refresh: bool = False, **kwargs: object) -> None:
-    from ingestion.runner import ingest
+def _ingest(full_refresh: bool = False, since: str | None = None, **kwargs: object) -> None:
+    from ingestion.runner import IngestIncomplete, ingest
 
-    summary = ingest(warehouse_path(), full_refresh=full_refresh, **kwargs)
+    if since:
+        kwargs["since"] = _unix(since)
+    try:
+        summary = ingest(warehouse_path(), full_refresh=full_refresh, progress=True, **kwargs)
+    except IngestIncomplete as exc:
+        print("    " + exc.summary.line())
+        raise
     for table, rows in sorted(summary.rows.items()):
         print(f"    {table:<40} {rows:>8} rows")
     print("    " + summary.line())
+
+
+def _unix(day: str) -> int:
+    """`--since 2026-01-31` (UTC midnight) as unix seconds."""
+    try:
+        return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
+    except ValueError as exc:
+        raise SystemExit(f"--since expects a date like 2026-01-31, not {day!r}") from exc
 
 
 def _build() -> None:
@@ -83,10 +99,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_mock_api(args: argparse.Namespace) -> int:
     from ingestion.demo_account import generate_account
     from ingestion.demo_api import DemoApiServer
+    from ingestion.demo_faults import Faults
+    from ingestion.demo_oauth import TokenAuthority
 
+    authority = TokenAuthority(long_lived_tokens=(args.token,))
+    faults = Faults(rate_limit_per_second=args.rate_limit or None)
     server = DemoApiServer(generate_account(seed=args.seed, leads_per_month=args.leads_per_month),
-                           host=args.host, port=args.port, token=args.token)
-    print(f"Demo amoCRM API on {server.base_url} (token: {args.token}); Ctrl+C to stop", flush=True)
+                           host=args.host, port=args.port, token=args.token, faults=faults, authority=authority)
+    print(f"Demo amoCRM API on {server.base_url} (long-lived token: {args.token}); Ctrl+C to stop", flush=True)
+    print(f"OAuth2: client_id={authority.client_id} client_secret={authority.client_secret} "
+          f"redirect_uri={authority.redirect_uri} authorization code: {authority.issue_authorization_code()}",
+          flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -96,8 +119,28 @@ def cmd_mock_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_auth(args: argparse.Namespace) -> int:
+    """Exchange an authorization code for the first OAuth2 token pair and store it."""
+    import dlt
+
+    from ingestion.oauth import TokenStore, exchange_code
+
+    def setting(key: str, secret: bool = False) -> str:
+        value = (dlt.secrets if secret else dlt.config).get(f"sources.amocrm.{key}")
+        if not value:
+            raise SystemExit(f"missing sources.amocrm.{key} (env SOURCES__AMOCRM__{key.upper()})")
+        return str(value)
+
+    store = TokenStore(Path(setting("token_file")))
+    pair = exchange_code(setting("base_url"), setting("client_id"), setting("client_secret", secret=True),
+                         setting("redirect_uri"), args.code, store)
+    print(f"OAuth2 tokens saved to {store.path} (access token valid until "
+          f"{datetime.fromtimestamp(pair.expires_at, UTC):%Y-%m-%d %H:%M} UTC)")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    _step("ingest", lambda: _ingest(full_refresh=args.full_refresh))
+    _step("ingest", lambda: _ingest(full_refresh=args.full_refresh, since=args.since))
     _step("dbt build", _build)
     _step("validate", _validate)
     _step("publish", _publish)
@@ -121,20 +164,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--leads-per-month", type=int, default=250)
     p.add_argument("--token", default="demo-token")
+    p.add_argument("--rate-limit", type=float, default=7.0,
+                   help="requests per second before 429, as amoCRM (0: unlimited)")
     p.set_defaults(fn=cmd_mock_api)
 
     p = sub.add_parser("ingest", help="load the configured amoCRM account into raw_amocrm")
     p.add_argument("--full-refresh", action="store_true", help="drop the raw tables and cursors first")
-    p.set_defaults(fn=lambda a: _step("ingest", lambda: _ingest(full_refresh=a.full_refresh)) and 0)
+    p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")
+    p.set_defaults(fn=lambda a: _step("ingest", lambda: _ingest(full_refresh=a.full_refresh, since=a.since)))
+
+    p = sub.add_parser("auth", help="exchange an amoCRM OAuth2 authorization code for tokens (first set-up)")
+    p.add_argument("--code", required=True, help="the authorization code from amoCRM's consent redirect")
+    p.set_defaults(fn=cmd_auth)
 
     p = sub.add_parser("build", help="dbt build (staging, intermediate, marts and their tests)")
-    p.set_defaults(fn=lambda a: _step("dbt build", _build) and 0)
+    p.set_defaults(fn=lambda a: _step("dbt build", _build))
 
     p = sub.add_parser("validate", help="run the Great Expectations suites")
-    p.set_defaults(fn=lambda a: _step("validate", _validate) and 0)
+    p.set_defaults(fn=lambda a: _step("validate", _validate))
 
     p = sub.add_parser("run", help="ingest + build + validate, then publish the serving copy")
     p.add_argument("--full-refresh", action="store_true")
+    p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")
     p.set_defaults(fn=cmd_run)
 
     p = sub.add_parser("report", help="serve the Streamlit report")
@@ -142,11 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=lambda a: _serve_report(a.port))
 
     args = parser.parse_args(argv)
+    from ingestion.amocrm_client import AmoCrmError
+    from ingestion.oauth import OAuthError
     from ingestion.runner import StepFailed
 
     try:
-        return int(args.fn(args) or 0)
-    except StepFailed as exc:
+        result = args.fn(args)
+        return result if isinstance(result, int) else 0
+    except (StepFailed, AmoCrmError, OAuthError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -41,6 +41,7 @@ class DemoAccount:
     events: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)  # lead notes (calls among them)
     loss_reasons: list[dict] = field(default_factory=list)
+    custom_fields: list[dict] = field(default_factory=list)  # definitions; entity_type says whose
 
     def counts(self) -> dict[str, int]:
         return {
@@ -54,6 +55,7 @@ class DemoAccount:
             "events": len(self.events),
             "notes": len(self.notes),
             "loss_reasons": len(self.loss_reasons),
+            "custom_fields": len(self.custom_fields),
         }
 
 
@@ -194,17 +196,18 @@ def make_lead(
     contact_ids: list[int] | None = None,
     company_ids: list[int] | None = None,
     source: str | None = None,
+    is_deleted: bool = False,
     account_id: int = ACCOUNT_ID,
 ) -> dict:
     custom_fields = None
     if source:
         custom_fields = [
             {
-                "field_id": 900_001,
+                "field_id": SOURCE_FIELD_ID,
                 "field_name": "Источник",
                 "field_code": None,
                 "field_type": "select",
-                "values": [{"value": source, "enum_id": 910_000 + len(source)}],
+                "values": [{"value": source, "enum_id": SOURCE_ENUM_IDS.get(source)}],
             }
         ]
     contact_ids = contact_ids or []
@@ -223,7 +226,7 @@ def make_lead(
         "updated_at": updated_at or created_at,
         "closed_at": closed_at,
         "closest_task_at": None,
-        "is_deleted": False,
+        "is_deleted": is_deleted,
         "custom_fields_values": custom_fields,
         "score": None,
         "account_id": account_id,
@@ -263,6 +266,36 @@ def make_party(
         "custom_fields_values": None,
         "account_id": account_id,
         "_embedded": embedded,
+    }
+
+
+def make_custom_field(
+    field_id: int,
+    entity_type: str,
+    name: str,
+    field_type: str,
+    enums: list[str] | None = None,
+    code: str | None = None,
+    account_id: int = ACCOUNT_ID,
+) -> dict:
+    """A custom field definition as `/api/v4/<entity>/custom_fields` lists it."""
+    return {
+        "id": field_id,
+        "name": name,
+        "type": field_type,
+        "account_id": account_id,
+        "code": code,
+        "sort": 500,
+        "is_api_only": False,
+        "enums": [{"id": field_id * 10 + i, "value": v, "sort": (i + 1) * 10} for i, v in enumerate(enums)]
+        if enums else None,
+        "group_id": None,
+        "required_statuses": [],
+        "is_deletable": True,
+        "is_predefined": code is not None,
+        "entity_type": entity_type,
+        "remind": None,
+        "_links": {"self": {"href": f"/api/v4/{entity_type}/custom_fields/{field_id}"}},
     }
 
 
@@ -401,6 +434,15 @@ PARTNER_STAGES = [
     (4_200_006, "Decision making"),
     (4_200_007, "Contract discussion"),
 ]
+ARCHIVED_STAGES = [
+    (4_300_001, "Неразобранное"),
+    (4_300_002, "Заявка на тендер"),
+    (4_300_003, "Документы поданы"),
+    (4_300_004, "Итоги тендера"),
+    (4_300_005, "Согласование договора"),
+    (4_300_006, "Подписание"),
+    (4_300_007, "Оплата"),
+]
 # probability that a lead leaves working stage i forward (else it is lost), and median hours there
 ADVANCE_P = [0.97, 0.80, 0.72, 0.70, 0.66, 0.70, 0.85]
 MEDIAN_HOURS = [0.5, 20, 40, 60, 72, 96, 48]
@@ -412,6 +454,8 @@ LOSS_REASONS = [
     (5_005, "Нецелевой запрос"),
 ]
 SOURCES = ["Сайт", "Входящий звонок", "Рекомендация", "Реклама", "Выставка"]
+SOURCE_FIELD_ID = 900_001
+SOURCE_ENUM_IDS = {name: SOURCE_FIELD_ID * 10 + i for i, name in enumerate(SOURCES)}
 
 GROUPS = {1: (8_001, "Отдел продаж Москва"), 2: (8_002, "Отдел продаж Регионы")}
 ROLES = {
@@ -534,10 +578,18 @@ class _Builder:
         acc.users.append(make_user(7_000_001, "Руководитель продаж", None, None, is_admin=True))
         for m in MANAGERS:
             acc.users.append(make_user(m[0], m[1], GROUPS[m[2]], ROLES[m[3]]))
+        archived = make_pipeline(8_100_003, "Тендеры (архив)", ARCHIVED_STAGES, sort=3)
+        archived["is_archive"] = True
         acc.pipelines = [
             make_pipeline(8_100_001, "Продажи", MAIN_STAGES, sort=1, is_main=True),
             make_pipeline(8_100_002, "Partners", PARTNER_STAGES, sort=2, won_name="Closed - won",
                           lost_name="Closed - lost"),
+            archived,
+        ]
+        acc.custom_fields = [
+            make_custom_field(SOURCE_FIELD_ID, "leads", "Источник", "select", SOURCES),
+            make_custom_field(900_101, "contacts", "Телефон", "multitext", ["WORK", "MOB"], code="PHONE"),
+            make_custom_field(900_201, "companies", "ИНН", "text"),
         ]
         acc.loss_reasons = [
             {"id": i, "name": n, "sort": k * 10, "created_at": int(self.start.timestamp()) - 86400,
@@ -619,6 +671,10 @@ class _Builder:
                 break
             stage_i = new_i
         updated_at = max([created_at] + [e["created_at"] for e in self.acc.events[-40:] if e["entity_id"] == lead_id])
+        deleted_at = None
+        if rng.random() < 0.01 and updated_at + 86_400 < self.end:  # a duplicate or junk lead, deleted
+            deleted_at = updated_at = updated_at + 86_400
+            self._event("lead_deleted", lead_id, deleted_at, user[0])
         self.acc.leads.append(
             make_lead(
                 lead_id,
@@ -635,6 +691,7 @@ class _Builder:
                 contact_ids=[contact_id],
                 company_ids=[company_id] if company_id else [],
                 source=rng.choice(SOURCES),
+                is_deleted=deleted_at is not None,
             )
         )
 

@@ -4,24 +4,44 @@ It serves a `DemoAccount` the way amoCRM does: HAL JSON (`_embedded`, `_links`, 
 `page`/`limit` paging (limit max 250, events max 100), HTTP 204 with an empty body past the last
 page or when a filter matches nothing, `_links.next` on every full page (so also on the last one
 when it happens to be full), `filter[updated_at][from|to]`, `filter[created_at][from|to]` for
-events, `order[updated_at]=asc`, and `Authorization: Bearer` (401 without a valid token).
+events, `order[updated_at]=asc`, `with=only_deleted` for leads, and `Authorization: Bearer` (401
+without a valid token). With a `TokenAuthority` it also serves `POST /oauth2/access_token` and
+accepts the OAuth access tokens it issued; with `Faults` it misbehaves the ways amoCRM does.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ingestion.demo_account import DemoAccount
+from ingestion.demo_faults import FaultResponse, Faults, corrupt_lead
 
 DEFAULT_TOKEN = "demo-token"
 MAX_LIMIT = 250
 MAX_EVENTS_LIMIT = 100
 DEFAULT_LIMIT = 50
+
+
+class Authority(Protocol):
+    """What the API needs of an OAuth token authority (ingestion.demo_oauth.TokenAuthority)."""
+
+    def is_valid(self, access_token: str) -> bool: ...
+
+    def handle_token_request(self, body: dict) -> tuple[int, dict]: ...
+
+
+Reply = tuple[int, "dict | FaultResponse | None"]
+
+
+def _problem(status: int, title: str, detail: str) -> dict:
+    return {"title": title, "type": f"https://httpstatus.es/{status}", "status": status, "detail": detail}
 
 
 class _Problem(Exception):
@@ -57,12 +77,35 @@ def _range_filter(query: dict[str, list[str]], field: str) -> Callable[[dict], b
 class DemoApi:
     """Routing and paging over one account; independent of the HTTP plumbing for clarity."""
 
-    def __init__(self, account: DemoAccount, token: str = DEFAULT_TOKEN) -> None:
+    def __init__(self, account: DemoAccount, token: str = DEFAULT_TOKEN, faults: Faults | None = None,
+                 authority: Authority | None = None) -> None:
         self.account = account
         self.token = token
-        self.requests_served = 0
+        self.faults = faults or Faults()
+        self.authority = authority
         self._lock = threading.Lock()
         self._selections: dict[tuple, tuple[tuple, list[dict]]] = {}
+        self._moved_leads: set[int] = set()
+
+    @property
+    def requests_served(self) -> int:
+        return self.faults.requests
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme != "Bearer" or not token:
+            return False
+        if self.authority is not None:
+            return self.authority.is_valid(token)
+        return token == self.token
+
+    def handle_post(self, path: str, body: dict[str, Any]) -> Reply:
+        number, fault, stall = self.faults.before()
+        if fault is not None:
+            return fault.status, fault
+        if path.rstrip("/") == "/oauth2/access_token" and self.authority is not None:
+            return self.authority.handle_token_request(body)
+        return 404, _problem(404, "Not Found", f"No route for POST {path}")
 
     def _cached(self, name: str, records: list[dict], query: dict[str, list[str]],
                 select: Callable[[], list[dict]]) -> list[dict]:
@@ -79,20 +122,21 @@ class DemoApi:
             self._selections[key] = (fingerprint, selected)
         return selected
 
-    def handle(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, dict | None]:
-        with self._lock:
-            self.requests_served += 1
-        if headers.get("authorization", "") != f"Bearer {self.token}":
-            return 401, {"title": "Unauthorized", "type": "https://httpstatus.es/401", "status": 401,
-                         "detail": "Invalid or missing access token"}
+    def handle(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Reply:
+        number, fault, stall = self.faults.before()
+        if fault is not None:
+            return fault.status, fault
+        if stall:
+            time.sleep(stall)
+        if not self._authorized(headers):
+            return 401, _problem(401, "Unauthorized", "Invalid or missing access token")
         acc = self.account
         routes: dict[str, Callable[[], tuple[int, dict | None]]] = {
             "/api/v4/account": lambda: (200, self._account(query)),
             "/api/v4/users": lambda: self._page(path, query, "users", acc.users),
             "/api/v4/leads/pipelines": lambda: self._whole(path, "pipelines", acc.pipelines),
             "/api/v4/leads/loss_reasons": lambda: self._page(path, query, "loss_reasons", acc.loss_reasons),
-            "/api/v4/leads": lambda: self._page(path, query, "leads", self._cached(
-                "leads", acc.leads, query, lambda: self._updated(query, acc.leads))),
+            "/api/v4/leads": lambda: self._leads_page(path, query),
             "/api/v4/contacts": lambda: self._page(path, query, "contacts", self._cached(
                 "contacts", acc.contacts, query, lambda: self._updated(query, acc.contacts))),
             "/api/v4/companies": lambda: self._page(path, query, "companies", self._cached(
@@ -104,15 +148,57 @@ class DemoApi:
             "/api/v4/events": lambda: self._page(path, query, "events", self._cached(
                 "events", acc.events, query, lambda: self._events(query)), MAX_EVENTS_LIMIT),
         }
+        for entity in ("leads", "contacts", "companies"):
+            routes[f"/api/v4/{entity}/custom_fields"] = lambda entity=entity: self._page(
+                path, query, "custom_fields", [f for f in acc.custom_fields if f["entity_type"] == entity])
         route = routes.get(path.rstrip("/"))
         if route is None:
-            return 404, {"title": "Not Found", "type": "https://httpstatus.es/404", "status": 404,
-                         "detail": f"No route for {path}"}
+            return 404, _problem(404, "Not Found", f"No route for {path}")
         try:
-            return route()
+            status, body = route()
         except _Problem as p:
-            return p.status, {"title": p.title, "type": f"https://httpstatus.es/{p.status}", "status": p.status,
-                              "detail": p.detail}
+            return p.status, _problem(p.status, p.title, p.detail)
+        path_number = self.faults.count_path(path.rstrip("/"))
+        if body is not None and self.faults.breaks_json(number, path.rstrip("/"), path_number):
+            text = json.dumps(body, ensure_ascii=False)
+            return status, FaultResponse(status, text[: len(text) // 2].encode(), "application/hal+json")
+        return status, body
+
+    def _leads_page(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict | None]:
+        acc = self.account
+        only_deleted = "only_deleted" in ",".join(query.get("with", [])).split(",")
+        # deleted leads vanish from normal lists; `with=only_deleted` lists just them
+        selection = self._cached("leads", acc.leads, query, lambda: self._updated(
+            query, [lead for lead in acc.leads if bool(lead.get("is_deleted")) == only_deleted]))
+        status, body = self._page(path, query, "leads", selection)
+        if body is None:
+            return status, body
+        chunk = body["_embedded"]["leads"]
+        if self.faults.corrupt_lead_ids:
+            body["_embedded"]["leads"] = [corrupt_lead(r) if r["id"] in self.faults.corrupt_lead_ids else r
+                                          for r in chunk]
+        page = _int_param(query, "page") or 1
+        if self.faults.move_leads_while_paging and page >= 2 and "order[updated_at]" in query:
+            self._edit_seen_leads(selection, (page - 1) * len(chunk))
+        return status, body
+
+    def _edit_seen_leads(self, selection: list[dict], seen: int) -> None:
+        """A manager edits leads the client already paged past: they jump to the end of the
+        updated_at order and everything after them shifts one place towards page 1."""
+        with self._lock:
+            todo = self.faults.move_leads_while_paging - len(self._moved_leads)
+            if todo <= 0:
+                return
+            newest = max(lead["updated_at"] for lead in self.account.leads)
+            for lead in selection[:seen]:
+                if todo <= 0:
+                    break
+                if lead["id"] not in self._moved_leads:
+                    newest += 1
+                    lead["updated_at"] = newest
+                    lead["name"] = lead["name"] + " (edited)"
+                    self._moved_leads.add(lead["id"])
+                    todo -= 1
 
     # entity selections ----------------------------------------------------------------------
     def _account(self, query: dict[str, list[str]]) -> dict:
@@ -146,7 +232,7 @@ class DemoApi:
         types = set(query.get("filter[note_type][]", []) + query.get("filter[note_type]", []))
         keep = _range_filter(query, "updated_at")
         notes = [n for n in self.account.notes if keep(n) and (not types or n["note_type"] in types)]
-        return sorted(notes, key=lambda n: n["id"])
+        return self._updated({k: v for k, v in query.items() if not k.startswith("filter")}, notes)
 
     def _events(self, query: dict[str, list[str]]) -> list[dict]:
         types = {t for v in query.get("filter[type][]", []) + query.get("filter[type]", []) for t in v.split(",")}
@@ -188,21 +274,40 @@ def _handler_for(api: DemoApi, base_url_holder: list[str]) -> type[BaseHTTPReque
             parts = urlsplit(self.path)
             query = parse_qs(parts.query, keep_blank_values=True)
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, body = api.handle(parts.path, query, headers)
-            if body is not None and "_links" in body:  # absolute links, as amoCRM sends them
-                for link in body["_links"].values():
-                    link["href"] = base_url_holder[0] + link["href"]
+            self._reply(*api.handle(parts.path, query, headers))
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            if (self.headers.get("Content-Type") or "").startswith("application/json"):
+                try:
+                    body = json.loads(raw or "{}")
+                except ValueError:
+                    body = {}
+            else:
+                body = {k: v[0] for k, v in parse_qs(raw).items()}
+            self._reply(*api.handle_post(urlsplit(self.path).path, body))
+
+        def _reply(self, status: int, body: dict | FaultResponse | None) -> None:
+            if isinstance(body, FaultResponse):
+                payload, ctype = body.body, body.content_type
+            elif body is None:
+                payload, ctype = b"", None
+            else:
+                if "_links" in body:  # absolute links, as amoCRM sends them
+                    for link in body["_links"].values():
+                        link["href"] = base_url_holder[0] + link["href"]
+                payload = json.dumps(body, ensure_ascii=False).encode()
+                kind = "application/problem+json" if status >= 400 else "application/hal+json"
+                if "access_token" in body:
+                    kind = "application/json"
+                ctype = f"{kind}; charset=utf-8"
             self.send_response(status)
-            if status == HTTPStatus.NO_CONTENT:
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            payload = json.dumps(body, ensure_ascii=False).encode()
-            ctype = "application/problem+json" if status >= 400 else "application/hal+json"
-            self.send_header("Content-Type", f"{ctype}; charset=utf-8")
+            if ctype and status != HTTPStatus.NO_CONTENT:
+                self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if payload:
+                self.wfile.write(payload)
 
         def log_message(self, format: str, *args: object) -> None:  # quiet by default
             return
@@ -214,8 +319,9 @@ class DemoApiServer:
     """Serve a demo account on loopback in a background thread: `with DemoApiServer(acc) as srv:`."""
 
     def __init__(self, account: DemoAccount, host: str = "127.0.0.1", port: int = 0,
-                 token: str = DEFAULT_TOKEN) -> None:
-        self.api = DemoApi(account, token)
+                 token: str = DEFAULT_TOKEN, faults: Faults | None = None,
+                 authority: Authority | None = None) -> None:
+        self.api = DemoApi(account, token, faults, authority)
         self._base: list[str] = [""]
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self.api, self._base))
         self._httpd.daemon_threads = True
@@ -229,6 +335,10 @@ class DemoApiServer:
     @property
     def token(self) -> str:
         return self.api.token
+
+    @property
+    def faults(self) -> Faults:
+        return self.api.faults
 
     def start(self) -> DemoApiServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-amocrm-api", daemon=True)

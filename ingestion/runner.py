@@ -13,6 +13,7 @@ from pathlib import Path
 import dlt
 import duckdb
 
+from ingestion.progress import Progress
 from ingestion.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, serving_path, warehouse_path
 from ingestion.source import RAW_COLUMNS, amocrm_source
 
@@ -26,12 +27,28 @@ class IngestSummary:
     rows: dict[str, int] = field(default_factory=dict)
     requests: int = 0
     seconds: float = 0.0
+    quarantined: int = 0
+    incomplete: dict[str, str] = field(default_factory=dict)
 
     def line(self) -> str:
-        total = sum(self.rows.values())
+        total = sum(n for t, n in self.rows.items() if t != "quarantine")
         rate = self.requests / self.seconds if self.seconds else 0.0
-        return (f"ingest: {total} rows into {len(self.rows)} tables, {self.requests} requests "
-                f"({rate:.1f}/s) in {self.seconds:.1f}s")
+        line = (f"ingest: {total} rows into {len([t for t in self.rows if t != 'quarantine'])} tables, "
+                f"{self.requests} requests ({rate:.1f}/s) in {self.seconds:.1f}s")
+        if self.quarantined:
+            line += f"; {self.quarantined} records quarantined (see raw_amocrm.quarantine)"
+        if self.incomplete:
+            line += f"; INCOMPLETE: {', '.join(sorted(self.incomplete))}"
+        return line
+
+
+class IngestIncomplete(StepFailed):
+    """Good records loaded, but some resource stopped early; the next run fetches the rest."""
+
+    def __init__(self, summary: IngestSummary) -> None:
+        reasons = "; ".join(f"{name}: {why}" for name, why in sorted(summary.incomplete.items()))
+        super().__init__(f"ingest incomplete — {reasons}")
+        self.summary = summary
 
 
 def make_pipeline(warehouse: Path) -> dlt.Pipeline:
@@ -42,31 +59,40 @@ def make_pipeline(warehouse: Path) -> dlt.Pipeline:
         pipelines_dir=str(warehouse.parent / f".dlt_{warehouse.stem}"),
         destination=dlt.destinations.duckdb(str(warehouse)),
         dataset_name=RAW_DATASET,
-        progress="log" if os.environ.get("AMOKPI_PROGRESS") == "log" else None,
     )
 
 
-def ingest(warehouse: Path | None = None, full_refresh: bool = False, **source_kwargs: object) -> IngestSummary:
-    """Load the amoCRM account named by `sources.amocrm.*` config into `raw_amocrm`."""
+def _root_cause(exc: BaseException) -> BaseException:
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return exc
+
+
+def ingest(warehouse: Path | None = None, full_refresh: bool = False, progress: bool = False,
+           **source_kwargs: object) -> IngestSummary:
+    """Load the amoCRM account named by `sources.amocrm.*` config into `raw_amocrm`.
+
+    Raises IngestIncomplete after loading what was good when a resource had to stop early."""
     warehouse = warehouse or warehouse_path()
     pipeline = make_pipeline(warehouse)
+    tally = Progress(enabled=progress)
     started = time.monotonic()
+    client = None
     try:
-        source = amocrm_source(**source_kwargs)
-        pipeline.run(source, loader_file_format="parquet",
-                     refresh="drop_sources" if full_refresh else None)
-    except Exception as exc:  # dlt wraps resource errors; surface the root cause
-        root = exc
-        while root.__cause__ is not None or root.__context__ is not None:
-            root = root.__cause__ or root.__context__  # type: ignore[assignment]
-        raise StepFailed(f"ingest failed: {root}") from exc
+        source = amocrm_source(progress=tally, **source_kwargs)
+        client = source.resources["leads"].amocrm_client
+        pipeline.run(source, loader_file_format="parquet", refresh="drop_sources" if full_refresh else None)
+    except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
+        raise StepFailed(f"ingest failed: {_root_cause(exc)}") from exc
     ensure_raw_tables(warehouse)
-    summary = IngestSummary(seconds=time.monotonic() - started)
+    summary = IngestSummary(seconds=time.monotonic() - started, quarantined=tally.quarantined,
+                            incomplete=dict(tally.incomplete))
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     if normalize is not None:
         summary.rows = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
-    adapter = getattr(source.resources["leads"], "requests_adapter", None)
-    summary.requests = adapter.requests_sent + 1 if adapter else 0  # +1: the account request
+    summary.requests = client.requests_sent if client else 0
+    if summary.incomplete:
+        raise IngestIncomplete(summary)
     return summary
 
 

@@ -36,7 +36,23 @@ def test_hal_pages_with_next_links_and_204_past_the_end(demo_api: DemoApiServer)
             break
         seen += [lead["id"] for lead in response.json()["_embedded"]["leads"]]
         page += 1
-    assert sorted(seen) == sorted(lead["id"] for lead in demo_api.api.account.leads)
+    assert sorted(seen) == sorted(lead["id"] for lead in demo_api.api.account.leads if not lead["is_deleted"])
+
+
+def test_deleted_leads_are_listed_only_on_request(demo_api: DemoApiServer) -> None:
+    deleted = sorted(lead["id"] for lead in demo_api.api.account.leads if lead["is_deleted"])
+    assert deleted
+    body = get(demo_api, "/api/v4/leads", limit=250, **{"with": "only_deleted"}).json()
+    assert sorted(lead["id"] for lead in body["_embedded"]["leads"]) == deleted
+    assert all(lead["is_deleted"] for lead in body["_embedded"]["leads"])
+
+
+def test_custom_field_definitions_per_entity(demo_api: DemoApiServer) -> None:
+    for entity in ("leads", "contacts", "companies"):
+        fields = get(demo_api, f"/api/v4/{entity}/custom_fields").json()["_embedded"]["custom_fields"]
+        assert fields and all(f["entity_type"] == entity for f in fields)
+    (source,) = get(demo_api, "/api/v4/leads/custom_fields").json()["_embedded"]["custom_fields"]
+    assert source["type"] == "select" and len(source["enums"]) == 5
 
 
 def test_limits_are_enforced(demo_api: DemoApiServer) -> None:

@@ -1,0 +1,95 @@
+"""Fault switches for the demo amoCRM API, each reproducing something a live account does.
+
+`Faults` is consulted by the demo server before every request (`before`) and may answer in its
+place, exactly as amoCRM would: a bare 429 over the rate limit, an HTML 403 once an abuser is
+blocked, 5xx bursts, slow answers, broken JSON. Record-level faults (`corrupt_lead_ids`,
+`move_leads_while_paging`) are applied by the API when it serves pages.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+BLOCKED_HTML = (
+    "<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body><h1>Доступ запрещён</h1>"
+    "<p>Your IP or account has been blocked for exceeding the API request limit. Contact support.</p>"
+    "</body></html>"
+)
+
+
+@dataclass
+class FaultResponse:
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+
+
+@dataclass
+class Faults:
+    """Switches; all off by default. Request numbers count every request the server receives, from 1."""
+
+    rate_limit_per_second: float | None = None  # amoCRM: 7
+    block_after_429s: int = 10  # that many 429s and the caller is blocked (HTML 403) for good
+    server_errors: dict[int, int] = field(default_factory=dict)  # request number -> 5xx status
+    slow_requests: dict[int, float] = field(default_factory=dict)  # request number -> seconds to stall
+    broken_json_requests: set[int] = field(default_factory=set)  # answered 200 with truncated JSON
+    broken_json_path: str | None = None  # every request to this path from its Nth on is truncated JSON
+    broken_json_from: int = 1
+    forced_429_requests: set[int] = field(default_factory=set)  # a stray 429 even under the limit
+    corrupt_lead_ids: set[int] = field(default_factory=set)  # served with wrong types / a missing field
+    move_leads_while_paging: int = 0  # on page 2+ of an ordered leads listing, edit this many seen leads
+
+    requests: int = 0
+    requests_by_path: dict[str, int] = field(default_factory=dict)
+    rejected_429: int = 0
+    blocked: bool = False
+    _window: deque = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def before(self) -> tuple[int, FaultResponse | None, float]:
+        """Count the request; return (request number, an answer that replaces the real one, stall seconds)."""
+        with self._lock:
+            self.requests += 1
+            n = self.requests
+            if self.blocked:
+                return n, FaultResponse(403, BLOCKED_HTML.encode(), "text/html; charset=utf-8"), 0.0
+            if self.rate_limit_per_second:
+                now = time.monotonic()
+                while self._window and now - self._window[0] >= 1.0:
+                    self._window.popleft()
+                if len(self._window) >= self.rate_limit_per_second:
+                    return n, self._too_many(), 0.0
+                self._window.append(now)
+            if n in self.forced_429_requests:
+                return n, self._too_many(), 0.0
+        if n in self.server_errors:
+            status = self.server_errors[n]
+            return n, FaultResponse(status, b"<html><body>Bad Gateway</body></html>", "text/html"), 0.0
+        return n, None, self.slow_requests.get(n, 0.0)
+
+    def _too_many(self) -> FaultResponse:
+        # amoCRM answers an overrun with a bare 429: no Retry-After, no JSON body
+        self.rejected_429 += 1
+        if self.rejected_429 >= self.block_after_429s:
+            self.blocked = True
+        return FaultResponse(429)
+
+    def count_path(self, path: str) -> int:
+        with self._lock:
+            self.requests_by_path[path] = self.requests_by_path.get(path, 0) + 1
+            return self.requests_by_path[path]
+
+    def breaks_json(self, request_number: int, path: str, path_request_number: int) -> bool:
+        if request_number in self.broken_json_requests:
+            return True
+        return path == self.broken_json_path and path_request_number >= self.broken_json_from
+
+
+def corrupt_lead(lead: dict) -> dict:
+    """A record the way a buggy integration leaves it: a price that is text, no updated_at."""
+    broken = {k: v for k, v in lead.items() if k != "updated_at"}
+    broken["price"] = "дорого"
+    return broken
