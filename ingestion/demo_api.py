@@ -177,12 +177,15 @@ class DemoApi:
         if self.faults.corrupt_lead_ids:
             body["_embedded"]["leads"] = [corrupt_lead(r) if r["id"] in self.faults.corrupt_lead_ids else r
                                           for r in chunk]
-        page = _int_param(query, "page") or 1
-        if self.faults.move_leads_while_paging and page >= 2 and "order[updated_at]" in query:
-            self._edit_seen_leads(selection, (page - 1) * len(chunk))
+        if self.faults.move_leads_while_paging and "order[updated_at]" in query:
+            page = _int_param(query, "page") or 1
+            start = _int_param(query, "filter[updated_at][from]") or 0
+            # leads the client has read: earlier pages of this listing and everything before its cursor
+            seen = [lead for lead in acc.leads if lead["updated_at"] < start and not lead.get("is_deleted")]
+            self._edit_seen_leads(seen + selection[: (page - 1) * len(chunk)])
         return status, body
 
-    def _edit_seen_leads(self, selection: list[dict], seen: int) -> None:
+    def _edit_seen_leads(self, seen: list[dict]) -> None:
         """A manager edits leads the client already paged past: they jump to the end of the
         updated_at order and everything after them shifts one place towards page 1."""
         with self._lock:
@@ -190,7 +193,7 @@ class DemoApi:
             if todo <= 0:
                 return
             newest = max(lead["updated_at"] for lead in self.account.leads)
-            for lead in selection[:seen]:
+            for lead in seen:
                 if todo <= 0:
                     break
                 if lead["id"] not in self._moved_leads:

@@ -13,6 +13,8 @@ from pathlib import Path
 import dlt
 import duckdb
 
+from ingestion.amocrm_client import AmoCrmError
+from ingestion.oauth import OAuthError
 from ingestion.progress import Progress
 from ingestion.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, serving_path, warehouse_path
 from ingestion.source import RAW_COLUMNS, amocrm_source
@@ -63,9 +65,12 @@ def make_pipeline(warehouse: Path) -> dlt.Pipeline:
 
 
 def _root_cause(exc: BaseException) -> BaseException:
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return exc
+    """The error worth showing: our own advice if the chain holds it, else the innermost cause."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    advice = [e for e in chain if isinstance(e, AmoCrmError | OAuthError)]
+    return advice[0] if advice else chain[-1]
 
 
 def ingest(warehouse: Path | None = None, full_refresh: bool = False, progress: bool = False,
@@ -80,7 +85,7 @@ def ingest(warehouse: Path | None = None, full_refresh: bool = False, progress: 
     client = None
     try:
         source = amocrm_source(progress=tally, **source_kwargs)
-        client = source.resources["leads"].amocrm_client
+        client = source.resources["account"].amocrm_client
         pipeline.run(source, loader_file_format="parquet", refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_root_cause(exc)}") from exc
