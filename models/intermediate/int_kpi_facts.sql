@@ -5,6 +5,7 @@
       lead_created  creation month, the manager responsible at creation (cohort KPIs)
       lead_closed   won/lost month, the manager responsible at closing
       lead_qualified  month of the first qualified-or-later entry, the manager then responsible
+    Deleted leads (junk and duplicates) count in no lead KPI; calls and meetings on them still count.
       spine         one empty row per manager and month since the manager's first activity, so
                     quiet months appear with zero counts
     The named is_* flags say which rows each KPI counts; int_kpi_monthly aggregates them. -#}
@@ -70,6 +71,7 @@ lead_created_facts as (
             'first_response_minutes': 'first_response_minutes',
         }) }}
     from lead_milestones
+    where not is_deleted
 ),
 
 lead_closed_facts as (
@@ -87,7 +89,7 @@ lead_closed_facts as (
             'time_to_close_days': 'time_to_close_days',
         }) }}
     from lead_milestones
-    where is_won or is_lost
+    where (is_won or is_lost) and not is_deleted
 ),
 
 lead_qualified_facts as (
@@ -99,7 +101,7 @@ lead_qualified_facts as (
         cast(lead_id as varchar) as source_key,
         {{ amokpi.kpi_fact_columns({'is_qualified': 'true', 'lead_processing_hours': 'lead_processing_hours'}) }}
     from lead_milestones
-    where first_qualified_at is not null
+    where first_qualified_at is not null and not is_deleted
 ),
 
 activity_facts as (

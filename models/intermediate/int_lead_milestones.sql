@@ -23,6 +23,10 @@ accounts as (
     select * from {{ ref('stg_amocrm__accounts') }}
 ),
 
+deletions as (
+    select * from {{ ref('int_lead_deletions') }}
+),
+
 stage_milestones as (
     select
         account_id,
@@ -56,7 +60,8 @@ outcomes as (
             then coalesce(stage_milestones.last_lost_entry_at, leads.closed_at, leads.updated_at) end as lost_at,
         stage_milestones.first_qualified_at,
         first_responses.first_response_at,
-        accounts.timezone
+        accounts.timezone,
+        coalesce(deletions.is_deleted, leads.is_deleted) as is_deleted_now
     from leads
     left join stage_milestones
         on leads.account_id = stage_milestones.account_id
@@ -66,6 +71,9 @@ outcomes as (
         and leads.lead_id = first_responses.lead_id
     left join accounts
         on leads.account_id = accounts.account_id
+    left join deletions
+        on leads.account_id = deletions.account_id
+        and leads.lead_id = deletions.lead_id
 ),
 
 final as (
@@ -84,7 +92,7 @@ final as (
         outcomes.is_won,
         outcomes.is_lost,
         outcomes.is_open,
-        outcomes.is_deleted,
+        outcomes.is_deleted_now as is_deleted,
         outcomes.created_at,
         outcomes.won_at,
         outcomes.lost_at,

@@ -2,11 +2,17 @@
     and won. A lead counts once per stage (its first entry); it advanced when it later reached a
     stage further down the same pipeline (skips count); it was lost here when it is lost and this
     was the furthest stage it reached. Time in stage covers every visit, open ones measured to
-    the snapshot time. -#}
+    the snapshot time. Deleted leads are left out. -#}
 with
 
 stage_history as (
-    select * from {{ ref('int_lead_stage_history') }}
+    -- deleted leads (junk, duplicates) are not part of the funnel
+    select stage_history.*
+    from {{ ref('int_lead_stage_history') }} as stage_history
+    inner join {{ ref('int_lead_deletions') }} as deletions
+        on stage_history.account_id = deletions.account_id
+        and stage_history.lead_id = deletions.lead_id
+    where not deletions.is_deleted
 ),
 
 stages as (

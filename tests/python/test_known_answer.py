@@ -14,6 +14,8 @@ Account timezone Europe/Moscow (UTC+3). Pipeline 100: Incoming leads (1001) → 
          20 min; Qualification 03-11 11:00 (24 h); two meetings completed 03-12 15:00 and 17:00
          (one lead, one day: counts once); Offer made 03-13 11:00; an outgoing call known only
          from its event 03-15 10:00; won 03-20 12:00, price 50 000 (9 d 1 h to close).
+  L5 (A) created 03-20 10:00 in Initial contact, deleted 03-21 10:00 (junk): in the warehouse as
+         a deleted lead, in no KPI and not in the funnel.
   L4 (B) created 04-01 01:30 Moscow = 03-31 22:30 UTC — April in the account timezone — in
          Incoming leads; an incoming call (60 s, talked) 10 minutes later; still open; edited
          04-02 01:30, which is the snapshot time (the newest update).
@@ -78,6 +80,7 @@ def known_account() -> DemoAccount:
                   account_id=ACC),
         make_lead(3, "L3", 50_000, B, g, P, WON, msk(3, 10, 11), msk(3, 20, 12), msk(3, 20, 12), account_id=ACC),
         make_lead(4, "L4", 30_000, B, g, P, INCOMING, msk(4, 1, 1, 30), msk(4, 2, 1, 30), account_id=ACC),
+        make_lead(5, "L5", 10_000, A, g, P, INITIAL, msk(3, 20, 10), msk(3, 21, 10), is_deleted=True, account_id=ACC),
     ]
     # L1
     ev("lead_added", 1, msk(3, 2, 10), A, status_value(INITIAL, P))
@@ -106,6 +109,9 @@ def known_account() -> DemoAccount:
     # L4
     ev("lead_added", 4, msk(4, 1, 1, 30), B, status_value(INCOMING, P))
     acc.notes.append(make_call_note(504, 4, B, msk(4, 1, 1, 40), "in", 60, 4, g, account_id=ACC))
+    # L5
+    ev("lead_added", 5, msk(3, 20, 10), A, status_value(INITIAL, P))
+    ev("lead_deleted", 5, msk(3, 21, 10), A)
     acc.events = events
     return acc
 
@@ -206,7 +212,8 @@ def test_funnel_stages(marts) -> None:
 
 def test_fct_leads(marts) -> None:
     got = {r["lead_id"]: r for r in rows(marts, "select * from marts.fct_leads")}
-    assert sorted(got) == [1, 2, 3, 4]
+    assert sorted(got) == [1, 2, 3, 4, 5]
+    assert [got[i]["is_deleted"] for i in (1, 2, 3, 4, 5)] == [False, False, False, False, True]
     assert [got[i]["is_won"] for i in (1, 2, 3, 4)] == [True, False, True, False]
     assert got[2]["is_lost"] and got[2]["loss_reason_name"] == "Дорого"
     assert got[4]["is_open"] and got[4]["first_response_minutes"] is None
