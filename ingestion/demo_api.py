@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,7 +85,7 @@ class DemoApi:
         self.faults = faults or Faults()
         self.authority = authority
         self._lock = threading.Lock()
-        self._selections: dict[tuple, tuple[tuple, list[dict]]] = {}
+        self._selections: dict[tuple, tuple[tuple, list[dict], list[int]]] = {}
         self._moved_leads: set[int] = set()
 
     @property
@@ -108,19 +109,31 @@ class DemoApi:
         return 404, _problem(404, "Not Found", f"No route for POST {path}")
 
     def _cached(self, name: str, records: list[dict], query: dict[str, list[str]],
-                select: Callable[[], list[dict]]) -> list[dict]:
+                select: Callable[[dict[str, list[str]]], list[dict]], range_field: str | None = None) -> list[dict]:
         """Filtering and sorting 40k events on every page request would make paging quadratic:
-        keep each selection while the records it came from are unchanged (count and timestamps)."""
-        key = (name, tuple(sorted((k, tuple(v)) for k, v in query.items() if k not in ("page", "limit"))))
+        keep each selection while the records it came from are unchanged (count and timestamps).
+        A selection sorted ascending by `range_field` is cached without that field's range filter,
+        which is then applied by bisection, so cursor (keyset) paging hits the cache too."""
+        ascending = range_field is not None and (
+            range_field == "created_at" or query.get(f"order[{range_field}]", [""])[0] == "asc")
+        base = {k: v for k, v in query.items()
+                if k not in ("page", "limit") and not (ascending and k.startswith(f"filter[{range_field}]"))}
+        key = (name, tuple(sorted((k, tuple(v)) for k, v in base.items())))
         fingerprint = (id(records), len(records), sum(r.get("updated_at") or r.get("created_at") or 0 for r in records))
         with self._lock:
             hit = self._selections.get(key)
-        if hit is not None and hit[0] == fingerprint:
+        if hit is None or hit[0] != fingerprint:
+            selected = select(base)
+            hit = (fingerprint, selected, [r[range_field] for r in selected] if ascending else [])
+            with self._lock:
+                self._selections[key] = hit
+        if not ascending:
             return hit[1]
-        selected = select()
-        with self._lock:
-            self._selections[key] = (fingerprint, selected)
-        return selected
+        lo = _int_param(query, f"filter[{range_field}][from]")
+        hi = _int_param(query, f"filter[{range_field}][to]")
+        first = bisect_left(hit[2], lo) if lo is not None else 0
+        last = bisect_right(hit[2], hi) if hi is not None else len(hit[2])
+        return hit[1][first:last]
 
     def handle(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Reply:
         number, fault, stall = self.faults.before()
@@ -138,15 +151,15 @@ class DemoApi:
             "/api/v4/leads/loss_reasons": lambda: self._page(path, query, "loss_reasons", acc.loss_reasons),
             "/api/v4/leads": lambda: self._leads_page(path, query),
             "/api/v4/contacts": lambda: self._page(path, query, "contacts", self._cached(
-                "contacts", acc.contacts, query, lambda: self._updated(query, acc.contacts))),
+                "contacts", acc.contacts, query, lambda q: self._updated(q, acc.contacts), "updated_at")),
             "/api/v4/companies": lambda: self._page(path, query, "companies", self._cached(
-                "companies", acc.companies, query, lambda: self._updated(query, acc.companies))),
+                "companies", acc.companies, query, lambda q: self._updated(q, acc.companies), "updated_at")),
             "/api/v4/tasks": lambda: self._page(path, query, "tasks", self._cached(
-                "tasks", acc.tasks, query, lambda: self._tasks(query))),
+                "tasks", acc.tasks, query, self._tasks)),
             "/api/v4/leads/notes": lambda: self._page(path, query, "notes", self._cached(
-                "notes", acc.notes, query, lambda: self._notes(query))),
+                "notes", acc.notes, query, self._notes, "updated_at")),
             "/api/v4/events": lambda: self._page(path, query, "events", self._cached(
-                "events", acc.events, query, lambda: self._events(query)), MAX_EVENTS_LIMIT),
+                "events", acc.events, query, self._events, "created_at"), MAX_EVENTS_LIMIT),
         }
         for entity in ("leads", "contacts", "companies"):
             routes[f"/api/v4/{entity}/custom_fields"] = lambda entity=entity: self._page(
@@ -168,8 +181,8 @@ class DemoApi:
         acc = self.account
         only_deleted = "only_deleted" in ",".join(query.get("with", [])).split(",")
         # deleted leads vanish from normal lists; `with=only_deleted` lists just them
-        selection = self._cached("leads", acc.leads, query, lambda: self._updated(
-            query, [lead for lead in acc.leads if bool(lead.get("is_deleted")) == only_deleted]))
+        selection = self._cached("leads", acc.leads, query, lambda q: self._updated(
+            q, [lead for lead in acc.leads if bool(lead.get("is_deleted")) == only_deleted]), "updated_at")
         status, body = self._page(path, query, "leads", selection)
         if body is None:
             return status, body
