@@ -25,6 +25,9 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+bench: install
+	$(BIN)/python bench/ingest_bench.py
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 

@@ -1,0 +1,51 @@
+"""`make bench`: ingestion figures on the default demo account (seed 42, 12 months).
+
+1. amoCRM's real conditions: the demo API enforces 7 requests/s (429, then a block) and the
+   source keeps its default throttle — a full load, then a no-change incremental load.
+2. No rate limit (loopback): how fast the pipeline itself is, in records/s.
+Prints figures; asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ingestion import runner
+from ingestion.demo_account import generate_account
+from ingestion.demo_api import DemoApiServer
+from ingestion.demo_faults import Faults
+
+
+def run(label: str, warehouse: Path, server: DemoApiServer, **kwargs: object) -> None:
+    os.environ["SOURCES__AMOCRM__BASE_URL"] = server.base_url
+    os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
+    before = server.faults.requests
+    summary = runner.ingest(warehouse, **kwargs)
+    rows = sum(n for t, n in summary.rows.items() if t != "quarantine")
+    served = server.faults.requests - before
+    print(f"{label:<34} {rows:>8} rows {summary.requests:>5} requests {summary.seconds:>7.1f} s "
+          f"{summary.requests / summary.seconds:>6.2f} req/s {rows / summary.seconds:>8,.0f} rows/s "
+          f"429s: {server.faults.rejected_429} blocked: {server.faults.blocked} (server saw {served})", flush=True)
+
+
+def main() -> int:
+    account = generate_account()
+    print(f"demo account: {account.counts()}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        with DemoApiServer(account, faults=Faults(rate_limit_per_second=7)) as server:
+            run("limit 7/s: full load", Path(tmp) / "limited.duckdb", server)
+            run("limit 7/s: no-change incremental", Path(tmp) / "limited.duckdb", server)
+        started = time.monotonic()
+        with DemoApiServer(account) as server:
+            run("no limit: full load", Path(tmp) / "free.duckdb", server, requests_per_second=0)
+            run("no limit: no-change incremental", Path(tmp) / "free.duckdb", server, requests_per_second=0)
+        print(f"total {time.monotonic() - started:.1f} s for the unlimited pair")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
