@@ -701,6 +701,15 @@ def generate_account(
     months: int = 12,
     leads_per_month: int = 250,
     start: datetime = datetime(2025, 11, 1),
+    account_id: int = ACCOUNT_ID,
 ) -> DemoAccount:
     """The demo account: `months` months of activity starting at `start` (account time)."""
-    return _Builder(seed, start, months, leads_per_month).build()
+    account = _Builder(seed, start, months, leads_per_month).build()
+    if account_id != ACCOUNT_ID:  # another agency client: same shape, its own account id
+        account.account["id"] = account_id
+        records = [*account.leads, *account.contacts, *account.companies, *account.tasks, *account.events,
+                   *account.notes, *account.pipelines, *account.custom_fields]
+        records += [s for p in account.pipelines for s in p["_embedded"]["statuses"]]
+        for record in records:
+            record["account_id"] = account_id
+    return account

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dlt
 import duckdb
@@ -53,11 +55,18 @@ class IngestIncomplete(StepFailed):
         self.summary = summary
 
 
-def make_pipeline(warehouse: Path) -> dlt.Pipeline:
-    # pipeline state lives beside its warehouse, so two warehouses never share an incremental cursor
+def pipeline_name(base_url: str) -> str:
+    """One dlt pipeline (and so one set of cursors) per amoCRM account address."""
+    host = urlsplit(base_url).netloc or base_url
+    return "amokpi_amocrm_" + re.sub(r"[^a-z0-9]+", "_", host.lower()).strip("_")
+
+
+def make_pipeline(warehouse: Path, base_url: str) -> dlt.Pipeline:
+    # pipeline state lives beside its warehouse, so two warehouses never share an incremental cursor,
+    # and is named for the account, so two accounts loaded into one warehouse never share one either
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
-        pipeline_name="amokpi_amocrm",
+        pipeline_name=pipeline_name(base_url),
         pipelines_dir=str(warehouse.parent / f".dlt_{warehouse.stem}"),
         destination=dlt.destinations.duckdb(str(warehouse)),
         dataset_name=RAW_DATASET,
@@ -79,13 +88,17 @@ def ingest(warehouse: Path | None = None, full_refresh: bool = False, progress: 
 
     Raises IngestIncomplete after loading what was good when a resource had to stop early."""
     warehouse = warehouse or warehouse_path()
-    pipeline = make_pipeline(warehouse)
+    base_url = str(source_kwargs.get("base_url") or dlt.config.get("sources.amocrm.base_url") or "")
+    if not base_url:
+        raise StepFailed("no amoCRM address: set SOURCES__AMOCRM__BASE_URL (https://<subdomain>.amocrm.ru)")
+    pipeline = make_pipeline(warehouse, base_url)
     tally = Progress(enabled=progress)
     started = time.monotonic()
     client = None
     try:
         source = amocrm_source(progress=tally, **source_kwargs)
         client = source.resources["account"].amocrm_client
+        # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
         pipeline.run(source, loader_file_format="parquet", refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_root_cause(exc)}") from exc

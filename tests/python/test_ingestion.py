@@ -100,3 +100,24 @@ def test_empty_account_still_gets_every_raw_table(tmp_path: Path) -> None:
         tables = {t for (t,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw_amocrm'").fetchall()}
     assert set(RAW_COLUMNS) <= tables
+
+
+def test_two_accounts_share_one_warehouse_without_sharing_cursors(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    newer = generate_account(seed=31, leads_per_month=20, months=2, start=datetime(2026, 5, 1))
+    older = generate_account(seed=32, leads_per_month=20, months=2, start=datetime(2025, 11, 1), account_id=42)
+    warehouse = tmp_path / "agency.duckdb"
+    for account in (newer, older):  # the second account's records are all older than the first's cursor
+        with DemoApiServer(account) as server:
+            point_at(server)
+            runner.ingest(warehouse, requests_per_second=0)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in FACTS:
+            got = dict(con.execute(f"select account_id, count(*) from raw_amocrm.{table} group by 1").fetchall())
+            assert got == {31_000_001: len(getattr(newer, table)), 42: len(getattr(older, table))}, table
+    runner.build(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select distinct account_id from marts.mart_manager_kpi_monthly").fetchall()
+    accounts = {a for (a,) in rows}
+    assert accounts == {31_000_001, 42}
