@@ -165,8 +165,16 @@ def test_oauth_token_expiring_mid_run_is_refreshed(tmp_path: Path, env, monkeypa
         authority.expire_after_requests = 5  # the access token dies every 5 requests
         runner.ingest(tmp_path / "wh.duckdb", **FAST_RETRY)
         assert authority.refreshes >= 2
-        assert authority.is_valid(store.load().access_token)  # the newest pair was persisted
+        pair = store.load()
+        assert authority.is_valid(pair.access_token)  # the newest pair was persisted
     assert_complete(tmp_path / "wh.duckdb", account)
+    # secrets live only in the token file: not in the warehouse, not in dlt's pipeline state
+    secrets = [pair.access_token, pair.refresh_token, authority.client_secret]
+    assert (tmp_path / ".dlt_wh").is_dir()
+    for path in [tmp_path / "wh.duckdb", *(tmp_path / ".dlt_wh").rglob("*")]:
+        if path.is_file():
+            content = path.read_bytes()
+            assert not any(secret.encode() in content for secret in secrets), path
 
 
 KILLED_INGEST = """
