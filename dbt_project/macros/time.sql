@@ -61,3 +61,8 @@
         {{ fallback_expression }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- the first day of the month after `month_start` -#}
+{% macro next_month(month_start) -%}
+    cast({{ dbt.dateadd('month', 1, month_start) }} as date)
+{%- endmacro %}

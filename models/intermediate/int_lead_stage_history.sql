@@ -26,9 +26,7 @@ accounts as (
 ),
 
 snapshots as (
-    select account_id, {{ amokpi.as_of_timestamp('max(updated_at)') }} as as_of_at
-    from leads
-    group by 1
+    select * from {{ ref('int_account_as_of') }}
 ),
 
 status_moves as (
