@@ -618,9 +618,11 @@ class _Builder:
         price = int(round(rng.lognormvariate(math.log(120_000 if is_main else 260_000), 0.6), -3))
         contact_id, company_id = self._contact(user, created_at, lead_id - 20_000_000)
         lead_user = user
+        source = rng.choice(SOURCES)
+        creator = 0 if source == "Сайт" else user[0]  # web-form leads are created by a robot
         # most leads start at "Initial contact"; a third arrive unsorted ("Incoming leads")
         stage_i = 0 if rng.random() < 0.35 else 1
-        self._event("lead_added", lead_id, created_at, user[0], after=status_value(stages[stage_i], pid))
+        self._event("lead_added", lead_id, created_at, creator, after=status_value(stages[stage_i], pid))
         t = created_at
         # first response: an outgoing call after the manager's typical delay
         response_at = created_at + max(30, int(user[6] * 60 * math.exp(rng.gauss(0, 0.7))))
@@ -690,7 +692,8 @@ class _Builder:
                 loss_reason_id=loss_reason,
                 contact_ids=[contact_id],
                 company_ids=[company_id] if company_id else [],
-                source=rng.choice(SOURCES),
+                source=source,
+                created_by=creator,
                 is_deleted=deleted_at is not None,
             )
         )

@@ -11,6 +11,12 @@
         'is_win_rate_eligible': 'false', 'is_deal_won': 'false', 'is_deal_lost': 'false',
         'won_amount': null_double, 'time_to_close_days': null_double,
         'is_qualified': 'false', 'lead_processing_hours': null_double,
+        'is_proposal_sent': 'false', 'is_presentation': 'false', 'is_presentation_advanced': 'false',
+        'is_task_completed': 'false', 'is_task_overdue': 'false',
+        'is_cohort_lost': 'false', 'is_cohort_qualified': 'false',
+        'is_response_within_sla': 'false', 'is_response_within_day': 'false',
+        'is_action': 'false', 'is_automated_action': 'false',
+        'is_new_customer': 'false', 'is_upsell': 'false',
     } -%}
     {%- for name, default in measures.items() %}
         {{ values.get(name, default) }} as {{ name }}{{ ',' if not loop.last }}

@@ -66,3 +66,16 @@
 {% macro next_month(month_start) -%}
     cast({{ dbt.dateadd('month', 1, month_start) }} as date)
 {%- endmacro %}
+
+{#- naive local timestamp in `tz` -> naive UTC timestamp -#}
+{% macro local_to_utc(ts, tz) -%}
+    {{ return(adapter.dispatch('local_to_utc', 'amokpi')(ts, tz)) }}
+{%- endmacro %}
+
+{% macro default__local_to_utc(ts, tz) -%}
+    (({{ ts }} at time zone {{ tz }}) at time zone 'UTC')
+{%- endmacro %}
+
+{% macro duckdb__local_to_utc(ts, tz) -%}
+    timezone('UTC', timezone({{ tz }}, {{ ts }}))
+{%- endmacro %}

@@ -71,7 +71,9 @@ entry_facts as (
         first_entries.pipeline_id,
         first_entries.status_id,
         first_entries.entered_month_start as month_start,
+        first_entries.entered_day as occurred_day,
         first_entries.manager_id,
+        first_entries.lead_id,
         'entry' as fact_type,
         true as is_entered,
         later_progress.is_advanced,
@@ -100,7 +102,8 @@ entry_facts as (
 
 visit_facts as (
     select
-        account_id, pipeline_id, status_id, entered_month_start as month_start, manager_id,
+        account_id, pipeline_id, status_id, entered_month_start as month_start, entered_day as occurred_day,
+        manager_id, lead_id,
         'visit' as fact_type, false as is_entered, false as is_advanced, false as is_lost_here,
         hours_in_stage,
         false as is_cohort_member, false as is_reached, false as is_open_at_month_end,
@@ -111,8 +114,8 @@ visit_facts as (
 
 cohort_facts as (
     select
-        account_id, pipeline_id, status_id, created_month_start as month_start,
-        manager_at_creation_id as manager_id,
+        account_id, pipeline_id, status_id, created_month_start as month_start, cast(null as date) as occurred_day,
+        manager_at_creation_id as manager_id, lead_id,
         'cohort' as fact_type, false as is_entered, false as is_advanced, false as is_lost_here,
         {{ null_double }} as hours_in_stage,
         true as is_cohort_member, is_reached, false as is_open_at_month_end,
@@ -122,7 +125,7 @@ cohort_facts as (
 
 open_facts as (
     select
-        account_id, pipeline_id, status_id, month_start, manager_id,
+        account_id, pipeline_id, status_id, month_start, cast(null as date) as occurred_day, manager_id, lead_id,
         'open' as fact_type, false as is_entered, false as is_advanced, false as is_lost_here,
         {{ null_double }} as hours_in_stage,
         false as is_cohort_member, false as is_reached, true as is_open_at_month_end,

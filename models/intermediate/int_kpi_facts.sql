@@ -5,6 +5,16 @@
       lead_created  creation month, the manager responsible at creation (cohort KPIs)
       lead_closed   won/lost month, the manager responsible at closing
       lead_qualified  month of the first qualified-or-later entry, the manager then responsible
+      stage_entry   a lead's first entry into a proposal or presentation stage: that month, the
+                    manager then responsible (is_presentation_advanced: it later went further)
+      task_completed  a completed task of any type: its completion month, the task's manager
+      task_overdue  a task open at a month's end (the running month: the snapshot time) whose
+                    deadline had passed: that month, the task's manager
+      action        a lead event or task: its month, the lead's (task's) manager;
+                    is_automated_action: created by a robot/integration (created_by 0 or no user)
+    lead_created rows also carry the cohort flags (lost, qualified, answered within each SLA);
+    lead_closed rows the customer flags (the customer's first win; a win from an existing or
+    upsell-tagged customer). The customer of a lead is its main contact.
     Deleted leads (junk and duplicates) count in no lead KPI; calls and meetings on them still count.
       spine         one empty row per manager and month since the manager's first activity, so
                     quiet months appear with zero counts
@@ -28,11 +38,75 @@ accounts as (
     select * from {{ ref('stg_amocrm__accounts') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_account_as_of') }}
+),
+
+funnel_entries as (
+    select funnel_facts.*, stages.stage_role
+    from {{ ref('int_funnel_facts') }} as funnel_facts
+    inner join {{ ref('int_pipeline_stages') }} as stages
+        on funnel_facts.account_id = stages.account_id
+        and funnel_facts.pipeline_id = stages.pipeline_id
+        and funnel_facts.status_id = stages.status_id
+    where funnel_facts.fact_type = 'entry'
+        and stages.stage_role in ('proposal', 'presentation')
+),
+
+tasks as (
+    select * from {{ ref('stg_amocrm__tasks') }}
+),
+
+events as (
+    select * from {{ ref('stg_amocrm__events') }}
+),
+
+users as (
+    select * from {{ ref('stg_amocrm__users') }}
+),
+
+response_slas as (
+    select
+        max(case when sla_key = 'sla' then max_minutes end) as sla_minutes,
+        max(case when sla_key = 'day' then max_minutes end) as day_minutes
+    from {{ ref('response_slas') }}
+),
+
+lead_customers as (
+    select account_id, lead_id, min(contact_id) as customer_id
+    from {{ ref('stg_amocrm__lead_contacts') }}
+    where is_main_contact
+    group by 1, 2
+),
+
+upsell_tagged as (
+    select distinct account_id, lead_id
+    from {{ ref('stg_amocrm__lead_tags') }}
+    where lower(tag_name) in ('upsell', 'cross-sell', 'допродажа', 'кросс-продажа')
+),
+
+customer_wins as (
+    select
+        lead_milestones.account_id,
+        lead_milestones.lead_id,
+        lead_customers.customer_id,
+        row_number() over (
+            partition by lead_milestones.account_id, lead_customers.customer_id
+            order by lead_milestones.won_at, lead_milestones.lead_id
+        ) as win_number
+    from lead_milestones
+    inner join lead_customers
+        on lead_milestones.account_id = lead_customers.account_id
+        and lead_milestones.lead_id = lead_customers.lead_id
+    where lead_milestones.is_won and not lead_milestones.is_deleted
+),
+
 call_facts as (
     select
         calls.account_id,
         calls.manager_id,
         {{ amokpi.month_of(amokpi.to_local('calls.called_at', 'accounts.timezone')) }} as month_start,
+        {{ amokpi.day_of(amokpi.to_local('calls.called_at', 'accounts.timezone')) }} as occurred_day,
         'call' as fact_type,
         calls.call_key as source_key,
         {{ amokpi.kpi_fact_columns({
@@ -52,6 +126,7 @@ meeting_facts as (
         account_id,
         manager_id,
         {{ amokpi.month_of('meeting_day') }} as month_start,
+        meeting_day as occurred_day,
         'meeting' as fact_type,
         cast(task_id as varchar) as source_key,
         {{ amokpi.kpi_fact_columns({'is_meeting': 'true'}) }}
@@ -63,33 +138,49 @@ lead_created_facts as (
         account_id,
         manager_at_creation_id as manager_id,
         created_month_start as month_start,
+        created_day as occurred_day,
         'lead_created' as fact_type,
         cast(lead_id as varchar) as source_key,
         {{ amokpi.kpi_fact_columns({
             'is_new_lead': 'true',
             'is_cohort_won': 'is_won',
+            'is_cohort_lost': 'is_lost',
+            'is_cohort_qualified': 'first_qualified_at is not null',
             'first_response_minutes': 'first_response_minutes',
+            'is_response_within_sla': 'coalesce(first_response_minutes <= response_slas.sla_minutes, false)',
+            'is_response_within_day': 'coalesce(first_response_minutes <= response_slas.day_minutes, false)',
         }) }}
     from lead_milestones
+    cross join response_slas
     where not is_deleted
 ),
 
 lead_closed_facts as (
     select
-        account_id,
-        manager_at_close_id as manager_id,
-        coalesce(won_month_start, lost_month_start) as month_start,
+        lead_milestones.account_id,
+        lead_milestones.manager_at_close_id as manager_id,
+        coalesce(lead_milestones.won_month_start, lead_milestones.lost_month_start) as month_start,
+        cast(null as date) as occurred_day,
         'lead_closed' as fact_type,
-        cast(lead_id as varchar) as source_key,
+        cast(lead_milestones.lead_id as varchar) as source_key,
         {{ amokpi.kpi_fact_columns({
             'is_win_rate_eligible': 'true',
-            'is_deal_won': 'is_won',
-            'is_deal_lost': 'is_lost',
-            'won_amount': 'case when is_won then price_amount end',
-            'time_to_close_days': 'time_to_close_days',
+            'is_deal_won': 'lead_milestones.is_won',
+            'is_deal_lost': 'lead_milestones.is_lost',
+            'won_amount': 'case when lead_milestones.is_won then lead_milestones.price_amount end',
+            'time_to_close_days': 'lead_milestones.time_to_close_days',
+            'is_new_customer': 'coalesce(customer_wins.win_number = 1, false)',
+            'is_upsell': 'lead_milestones.is_won and (coalesce(customer_wins.win_number > 1, false)
+                          or upsell_tagged.lead_id is not null)',
         }) }}
     from lead_milestones
-    where (is_won or is_lost) and not is_deleted
+    left join customer_wins
+        on lead_milestones.account_id = customer_wins.account_id
+        and lead_milestones.lead_id = customer_wins.lead_id
+    left join upsell_tagged
+        on lead_milestones.account_id = upsell_tagged.account_id
+        and lead_milestones.lead_id = upsell_tagged.lead_id
+    where (lead_milestones.is_won or lead_milestones.is_lost) and not lead_milestones.is_deleted
 ),
 
 lead_qualified_facts as (
@@ -97,11 +188,117 @@ lead_qualified_facts as (
         account_id,
         qualified_manager_id as manager_id,
         qualified_month_start as month_start,
+        cast(null as date) as occurred_day,
         'lead_qualified' as fact_type,
         cast(lead_id as varchar) as source_key,
         {{ amokpi.kpi_fact_columns({'is_qualified': 'true', 'lead_processing_hours': 'lead_processing_hours'}) }}
     from lead_milestones
     where first_qualified_at is not null and not is_deleted
+),
+
+stage_entry_facts as (
+    select
+        account_id,
+        manager_id,
+        month_start,
+        occurred_day,
+        'stage_entry' as fact_type,
+        cast(lead_id as varchar) as source_key,
+        {{ amokpi.kpi_fact_columns({
+            'is_proposal_sent': "stage_role = 'proposal'",
+            'is_presentation': "stage_role = 'presentation'",
+            'is_presentation_advanced': "stage_role = 'presentation' and is_advanced",
+        }) }}
+    from funnel_entries
+),
+
+task_completed_facts as (
+    select
+        tasks.account_id,
+        tasks.responsible_user_id as manager_id,
+        {{ amokpi.month_of(amokpi.to_local('tasks.completed_at', 'accounts.timezone')) }} as month_start,
+        {{ amokpi.day_of(amokpi.to_local('tasks.completed_at', 'accounts.timezone')) }} as occurred_day,
+        'task_completed' as fact_type,
+        cast(tasks.task_id as varchar) as source_key,
+        {{ amokpi.kpi_fact_columns({'is_task_completed': 'true'}) }}
+    from tasks
+    inner join accounts
+        on tasks.account_id = accounts.account_id
+    where tasks.is_completed
+),
+
+month_cut_offs as (
+    -- the first moment after each month in UTC (the running month: the snapshot time)
+    select
+        months.account_id,
+        months.month_start,
+        case
+            when months.month_start = as_of.as_of_month_start then as_of.as_of_at
+            else {{ amokpi.local_to_utc('cast(' ~ amokpi.next_month('months.month_start') ~ ' as timestamp)', 'as_of.timezone') }}
+        end as cut_off_at
+    from (select distinct account_id, created_month_start as month_start from lead_milestones) as months
+    inner join as_of
+        on months.account_id = as_of.account_id
+    where months.month_start <= as_of.as_of_month_start
+),
+
+task_overdue_facts as (
+    select
+        tasks.account_id,
+        tasks.responsible_user_id as manager_id,
+        month_cut_offs.month_start,
+        cast(null as date) as occurred_day,
+        'task_overdue' as fact_type,
+        cast(tasks.task_id as varchar) as source_key,
+        {{ amokpi.kpi_fact_columns({'is_task_overdue': 'true'}) }}
+    from tasks
+    inner join month_cut_offs
+        on tasks.account_id = month_cut_offs.account_id
+        and tasks.created_at < month_cut_offs.cut_off_at
+        and tasks.complete_till_at < month_cut_offs.cut_off_at
+        and (tasks.completed_at is null or tasks.completed_at >= month_cut_offs.cut_off_at)
+),
+
+action_facts as (
+    select
+        events.account_id,
+        lead_milestones.manager_id,
+        {{ amokpi.month_of(amokpi.to_local('events.created_at', 'accounts.timezone')) }} as month_start,
+        cast(null as date) as occurred_day,
+        'action' as fact_type,
+        events.event_id as source_key,
+        {{ amokpi.kpi_fact_columns({
+            'is_action': 'true',
+            'is_automated_action': 'coalesce(events.created_by, 0) = 0 or users.user_id is null',
+        }) }}
+    from events
+    inner join lead_milestones
+        on events.account_id = lead_milestones.account_id
+        and events.lead_id = lead_milestones.lead_id
+    inner join accounts
+        on events.account_id = accounts.account_id
+    left join users
+        on events.account_id = users.account_id
+        and events.created_by = users.user_id
+    where not lead_milestones.is_deleted
+    union all
+    select
+        tasks.account_id,
+        tasks.responsible_user_id as manager_id,
+        {{ amokpi.month_of(amokpi.to_local('tasks.created_at', 'accounts.timezone')) }} as month_start,
+        cast(null as date) as occurred_day,
+        'action' as fact_type,
+        cast(tasks.task_id as varchar) as source_key,
+        {{ amokpi.kpi_fact_columns({
+            'is_action': 'true',
+            'is_automated_action': 'coalesce(tasks.created_by, 0) = 0 or users.user_id is null',
+        }) }}
+    from tasks
+    inner join accounts
+        on tasks.account_id = accounts.account_id
+    left join users
+        on tasks.account_id = users.account_id
+        and tasks.created_by = users.user_id
 ),
 
 activity_facts as (
@@ -114,6 +311,14 @@ activity_facts as (
     select * from lead_closed_facts
     union all
     select * from lead_qualified_facts
+    union all
+    select * from stage_entry_facts
+    union all
+    select * from task_completed_facts
+    union all
+    select * from task_overdue_facts
+    union all
+    select * from action_facts
 ),
 
 account_months as (
@@ -133,6 +338,7 @@ spine_facts as (
         manager_first_months.account_id,
         manager_first_months.manager_id,
         account_months.month_start,
+        cast(null as date) as occurred_day,
         'spine' as fact_type,
         cast(null as varchar) as source_key,
         {{ amokpi.kpi_fact_columns({}) }}

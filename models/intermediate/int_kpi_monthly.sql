@@ -8,6 +8,17 @@ kpi_facts as (
     select * from {{ ref('int_kpi_facts') }}
 ),
 
+sales_plans as (
+    select * from {{ ref('sales_plans') }}
+),
+
+department_plans as (
+    select account_id, month_start, sum(plan_revenue_amount) as plan_revenue_amount,
+           sum(plan_deals_count) as plan_deals_count
+    from sales_plans
+    group by 1, 2
+),
+
 aggregated as (
     select
         account_id,
@@ -31,9 +42,40 @@ aggregated as (
             as leads_responded_count,
         sum(case when is_qualified then 1 else 0 end) as leads_qualified_count,
         avg(case when is_qualified then lead_processing_hours end) as lead_processing_hours,
-        avg(case when is_deal_won then time_to_close_days end) as time_to_close_days
+        avg(case when is_deal_won then time_to_close_days end) as time_to_close_days,
+        {{ amokpi.percentile('first_response_minutes', 0.9) }} as first_response_minutes_p90,
+        sum(case when is_proposal_sent then 1 else 0 end) as proposals_sent_count,
+        sum(case when is_presentation then 1 else 0 end) as presentations_count,
+        sum(case when is_presentation_advanced then 1 else 0 end) as presentations_advanced_count,
+        sum(case when is_task_completed then 1 else 0 end) as tasks_completed_count,
+        sum(case when is_task_overdue then 1 else 0 end) as tasks_overdue_count,
+        sum(case when is_new_lead and is_cohort_lost then 1 else 0 end) as leads_lost_from_cohort_count,
+        sum(case when is_new_lead and is_cohort_qualified then 1 else 0 end) as leads_qualified_from_cohort_count,
+        sum(case when is_new_lead and is_response_within_sla then 1 else 0 end) as leads_answered_within_sla_count,
+        sum(case when is_new_lead and is_response_within_day then 1 else 0 end) as leads_answered_within_day_count,
+        sum(case when is_action then 1 else 0 end) as actions_count,
+        sum(case when is_action and is_automated_action then 1 else 0 end) as automated_actions_count,
+        sum(case when is_deal_won and is_new_customer then 1 else 0 end) as new_customers_count,
+        sum(case when is_deal_won and is_upsell then 1 else 0 end) as upsell_deals_count
     from kpi_facts
     group by grouping sets ((account_id, month_start, manager_id), (account_id, month_start))
+),
+
+with_plans as (
+    select
+        aggregated.*,
+        case when aggregated.is_department_total then department_plans.plan_revenue_amount
+             else sales_plans.plan_revenue_amount end as plan_revenue_amount,
+        case when aggregated.is_department_total then department_plans.plan_deals_count
+             else sales_plans.plan_deals_count end as plan_deals_count
+    from aggregated
+    left join sales_plans
+        on aggregated.account_id = sales_plans.account_id
+        and aggregated.manager_id = sales_plans.manager_id
+        and aggregated.month_start = sales_plans.month_start
+    left join department_plans
+        on aggregated.account_id = department_plans.account_id
+        and aggregated.month_start = department_plans.month_start
 ),
 
 final as (
@@ -63,8 +105,32 @@ final as (
         cast(leads_responded_count as bigint) as leads_responded_count,
         cast(leads_qualified_count as bigint) as leads_qualified_count,
         cast(lead_processing_hours as {{ amokpi.type_double() }}) as lead_processing_hours,
-        cast(time_to_close_days as {{ amokpi.type_double() }}) as time_to_close_days
-    from aggregated
+        cast(time_to_close_days as {{ amokpi.type_double() }}) as time_to_close_days,
+        cast(first_response_minutes_p90 as {{ amokpi.type_double() }}) as first_response_minutes_p90,
+        cast(proposals_sent_count as bigint) as proposals_sent_count,
+        cast(presentations_count as bigint) as presentations_count,
+        cast(presentations_advanced_count as bigint) as presentations_advanced_count,
+        {{ amokpi.safe_divide('presentations_advanced_count', 'presentations_count') }} as presentation_success_rate,
+        cast(tasks_completed_count as bigint) as tasks_completed_count,
+        cast(tasks_overdue_count as bigint) as tasks_overdue_count,
+        cast(leads_lost_from_cohort_count as bigint) as leads_lost_from_cohort_count,
+        {{ amokpi.safe_divide('leads_lost_from_cohort_count', 'new_leads_count') }} as refusal_rate,
+        cast(leads_qualified_from_cohort_count as bigint) as leads_qualified_from_cohort_count,
+        {{ amokpi.safe_divide('leads_qualified_from_cohort_count', 'new_leads_count') }} as sql_rate,
+        cast(leads_answered_within_sla_count as bigint) as leads_answered_within_sla_count,
+        {{ amokpi.safe_divide('leads_answered_within_sla_count', 'new_leads_count') }} as response_within_sla_rate,
+        cast(leads_answered_within_day_count as bigint) as leads_answered_within_day_count,
+        {{ amokpi.safe_divide('leads_answered_within_day_count', 'new_leads_count') }} as response_within_day_rate,
+        cast(actions_count as bigint) as actions_count,
+        cast(automated_actions_count as bigint) as automated_actions_count,
+        {{ amokpi.safe_divide('automated_actions_count', 'actions_count') }} as automation_rate,
+        cast(new_customers_count as bigint) as new_customers_count,
+        cast(upsell_deals_count as bigint) as upsell_deals_count,
+        {{ amokpi.safe_divide('upsell_deals_count', 'deals_won_count') }} as upsell_rate,
+        cast(plan_revenue_amount as {{ amokpi.type_double() }}) as plan_revenue_amount,
+        cast(plan_deals_count as bigint) as plan_deals_count,
+        {{ amokpi.safe_divide('revenue_amount', 'plan_revenue_amount') }} as plan_fulfillment_rate
+    from with_plans
 )
 
 select * from final

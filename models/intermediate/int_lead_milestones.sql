@@ -106,6 +106,7 @@ final as (
         case when outcomes.is_won
             then {{ amokpi.days_between('outcomes.created_at', 'outcomes.won_at') }} end as sales_cycle_days,
         {{ amokpi.month_of(amokpi.to_local('outcomes.created_at', 'outcomes.timezone')) }} as created_month_start,
+        {{ amokpi.day_of(amokpi.to_local('outcomes.created_at', 'outcomes.timezone')) }} as created_day,
         {{ amokpi.month_of(amokpi.to_local('outcomes.won_at', 'outcomes.timezone')) }} as won_month_start,
         {{ amokpi.month_of(amokpi.to_local('outcomes.lost_at', 'outcomes.timezone')) }} as lost_month_start,
         {{ amokpi.month_of(amokpi.to_local('outcomes.first_qualified_at', 'outcomes.timezone')) }} as qualified_month_start

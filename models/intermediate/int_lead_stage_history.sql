@@ -152,6 +152,7 @@ final as (
                 then {{ amokpi.hours_between('sequenced.entered_at', 'coalesce(sequenced.exited_at, snapshots.as_of_at)') }}
         end as hours_in_stage,
         {{ amokpi.month_of(amokpi.to_local('sequenced.entered_at', 'accounts.timezone')) }} as entered_month_start,
+        {{ amokpi.day_of(amokpi.to_local('sequenced.entered_at', 'accounts.timezone')) }} as entered_day,
         responsible_periods.manager_id
     from sequenced
     left join stages
