@@ -72,33 +72,8 @@ response_slas as (
     from {{ ref('response_slas') }}
 ),
 
-lead_customers as (
-    select account_id, lead_id, min(contact_id) as customer_id
-    from {{ ref('stg_amocrm__lead_contacts') }}
-    where is_main_contact
-    group by 1, 2
-),
-
-upsell_tagged as (
-    select distinct account_id, lead_id
-    from {{ ref('stg_amocrm__lead_tags') }}
-    where lower(tag_name) in ('upsell', 'cross-sell', 'допродажа', 'кросс-продажа')
-),
-
 customer_wins as (
-    select
-        lead_milestones.account_id,
-        lead_milestones.lead_id,
-        lead_customers.customer_id,
-        row_number() over (
-            partition by lead_milestones.account_id, lead_customers.customer_id
-            order by lead_milestones.won_at, lead_milestones.lead_id
-        ) as win_number
-    from lead_milestones
-    inner join lead_customers
-        on lead_milestones.account_id = lead_customers.account_id
-        and lead_milestones.lead_id = lead_customers.lead_id
-    where lead_milestones.is_won and not lead_milestones.is_deleted
+    select * from {{ ref('int_lead_customer_wins') }}
 ),
 
 call_facts as (
@@ -169,17 +144,13 @@ lead_closed_facts as (
             'is_deal_lost': 'lead_milestones.is_lost',
             'won_amount': 'case when lead_milestones.is_won then lead_milestones.price_amount end',
             'time_to_close_days': 'lead_milestones.time_to_close_days',
-            'is_new_customer': 'coalesce(customer_wins.win_number = 1, false)',
-            'is_upsell': 'lead_milestones.is_won and (coalesce(customer_wins.win_number > 1, false)
-                          or upsell_tagged.lead_id is not null)',
+            'is_new_customer': 'coalesce(customer_wins.is_new_customer, false)',
+            'is_upsell': 'coalesce(customer_wins.is_upsell, false)',
         }) }}
     from lead_milestones
     left join customer_wins
         on lead_milestones.account_id = customer_wins.account_id
         and lead_milestones.lead_id = customer_wins.lead_id
-    left join upsell_tagged
-        on lead_milestones.account_id = upsell_tagged.account_id
-        and lead_milestones.lead_id = upsell_tagged.lead_id
     where (lead_milestones.is_won or lead_milestones.is_lost) and not lead_milestones.is_deleted
 ),
 
