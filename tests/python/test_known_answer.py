@@ -23,7 +23,7 @@ Account timezone Europe/Moscow (UTC+3). Pipeline 100: Incoming leads (1001) → 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -219,3 +219,49 @@ def test_fct_leads(marts) -> None:
     assert got[4]["is_open"] and got[4]["first_response_minutes"] is None
     assert got[1]["first_response_minutes"] == pytest.approx(5.0)
     assert got[3]["sales_cycle_days"] == pytest.approx(10 + 1 / 24)
+
+
+def test_more_manager_kpis_for_march(marts) -> None:
+    """Activity, cohort, SLA, automation, customer and plan KPIs, computed by hand."""
+    got = {r["manager_id"]: r for r in rows(marts, """
+        select * from marts.mart_manager_kpi_monthly where month_start = date '2026-03-01'""")}
+    a, b = got[A], got[B]
+    # first entries into "Offer made" (a proposal stage); the account has no presentation stage
+    assert (a["proposals_sent_count"], b["proposals_sent_count"]) == (1, 1)
+    assert (a["presentations_count"], a["presentation_success_rate"]) == (0, None)
+    # completed tasks of any type: A the meeting; B the call task and both meetings
+    assert (a["tasks_completed_count"], b["tasks_completed_count"]) == (1, 3)
+    assert (a["tasks_overdue_count"], b["tasks_overdue_count"]) == (0, 0)
+    # cohorts: A created L1 (won) and L2 (lost), B created L3 (won); L1 and L3 got qualified
+    assert (a["refusal_rate"], b["refusal_rate"]) == (0.5, 0.0)
+    assert (a["sql_rate"], b["sql_rate"]) == (0.5, 1.0)
+    # first responses: A 5 and 30 minutes, B 20 minutes; SLA 15 minutes, then 24 hours
+    assert (a["response_within_sla_rate"], b["response_within_sla_rate"]) == (0.5, 0.0)
+    assert (a["response_within_day_rate"], b["response_within_day_rate"]) == (1.0, 1.0)
+    assert a["first_response_minutes_p90"] == pytest.approx(27.5)
+    # actions: A's leads carry 8 events (L5 is deleted) plus 1 task; B's 5 events plus 3 tasks;
+    # all by people, none by robots
+    assert (a["actions_count"], b["actions_count"]) == (9, 8)
+    assert (a["automation_rate"], b["automation_rate"]) == (0.0, 0.0)
+    # without contacts each won lead is its own customer: a new one, no upsell
+    assert (a["new_customers_count"], b["new_customers_count"], a["upsell_rate"]) == (1, 1, 0.0)
+    assert (a["plan_revenue_amount"], a["plan_fulfillment_rate"]) == (None, None)  # no plan for this account
+    (d,) = rows(marts, "select * from marts.mart_department_kpi_monthly where month_start = date '2026-03-01'")
+    assert (d["proposals_sent_count"], d["tasks_completed_count"], d["actions_count"]) == (2, 4, 17)
+    assert d["refusal_rate"] == pytest.approx(1 / 3) and d["sql_rate"] == pytest.approx(2 / 3)
+    assert d["response_within_sla_rate"] == pytest.approx(1 / 3)
+    assert d["first_response_minutes_p90"] == pytest.approx(28.0)  # of 5, 20 and 30
+
+
+def test_weekly_activity_and_onboarding(marts) -> None:
+    weekly = {(r["manager_id"], r["week_start"]): r
+              for r in rows(marts, "select * from marts.mart_manager_activity_weekly")}
+    first_week = weekly[(A, date(2026, 3, 2))]  # Monday 2 March: L1's two calls and L2's call
+    assert (first_week["calls_count"], first_week["new_leads_count"]) == (3, 2)
+    # the week of 9 March: the call task (10 March) and both meetings (12 March)
+    assert weekly[(B, date(2026, 3, 9))]["tasks_completed_count"] == 3
+    onboarding = {r["manager_id"]: r for r in rows(marts, "select * from marts.mart_manager_onboarding")}
+    # no hire dates for this account: hired on the first active day; A's March revenue (100 000)
+    # reaches the team median (75 000) at once: 2 March → 31 March = 29 days; B never does
+    assert onboarding[A]["is_hire_date_inferred"] and onboarding[A]["onboarding_days"] == 29
+    assert onboarding[B]["onboarding_days"] is None
