@@ -605,10 +605,10 @@ class _Builder:
             for _ in range(n_leads):
                 lead_id += 1
                 day = m_start + timedelta(days=self.rng.randrange(days))
-                self._lead(lead_id, self._working_time(day), self.rng.choice(active))
+                self._lead(lead_id, self._working_time(day), self.rng.choice(active), active)
         return acc
 
-    def _lead(self, lead_id: int, created_at: int, user: tuple) -> None:
+    def _lead(self, lead_id: int, created_at: int, user: tuple, active: list[tuple]) -> None:
         rng = self.rng
         is_main = rng.random() < 0.75
         pipeline = self.acc.pipelines[0 if is_main else 1]
@@ -647,7 +647,7 @@ class _Builder:
                 break
             p_adv = min(0.98, ADVANCE_P[stage_i] * skill)
             if not reassigned and stage_i >= 2 and rng.random() < 0.02:
-                others = [m for m in MANAGERS if m[0] != lead_user[0] and m[2] == lead_user[2]]
+                others = [m for m in active if m[0] != lead_user[0] and m[2] == lead_user[2]]
                 new_user = rng.choice(others)
                 self._event("entity_responsible_changed", lead_id, move_at - 30, 7_000_001,
                             after=[{"responsible_user": {"id": new_user[0]}}],

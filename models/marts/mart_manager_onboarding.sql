@@ -40,7 +40,19 @@ team_medians as (
     group by 1, 2
 ),
 
+hires as (
+    select
+        first_activity.account_id,
+        first_activity.manager_id,
+        coalesce(hire_dates.hired_on, first_activity.first_activity_day) as hired_on
+    from first_activity
+    left join hire_dates
+        on first_activity.account_id = hire_dates.account_id
+        and first_activity.manager_id = hire_dates.manager_id
+),
+
 reached as (
+    -- months before the hire (a lead handed over early, say) do not count
     select
         kpi_monthly.account_id,
         kpi_monthly.manager_id,
@@ -49,8 +61,12 @@ reached as (
     inner join team_medians
         on kpi_monthly.account_id = team_medians.account_id
         and kpi_monthly.month_start = team_medians.month_start
+    inner join hires
+        on kpi_monthly.account_id = hires.account_id
+        and kpi_monthly.manager_id = hires.manager_id
     where kpi_monthly.revenue_amount >= team_medians.team_median_revenue_amount
         and kpi_monthly.revenue_amount > 0
+        and kpi_monthly.month_start >= cast({{ dbt.date_trunc('month', 'hires.hired_on') }} as date)
     group by 1, 2
 ),
 
