@@ -70,8 +70,11 @@ def test_full_load_then_no_change_load_then_incremental_merge(tmp_path: Path) ->
         lead = account.leads[0]
         lead["price"], lead["updated_at"] = 777_777, max(x["updated_at"] for x in account.leads) + 60
         third = runner.ingest(warehouse, requests_per_second=0)
-        # the edited lead, plus any other lead inside the look-back window behind it
-        assert third.rows.get("leads") == sum(1 for x in account.leads if x["updated_at"] >= lead["updated_at"] - 600)
+        # the edited lead, plus any other live lead inside the look-back window behind it, plus the
+        # deleted listing's own window
+        live = [x for x in account.leads if not x["is_deleted"]]
+        deleted = [x for x in account.leads if x["is_deleted"]]
+        assert third.rows.get("leads") == in_window(live, "updated_at") + in_window(deleted, "updated_at")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select price from raw_amocrm.leads where id = ?", [lead["id"]]).fetchone() == (777_777,)
         assert con.execute("select count(*) from raw_amocrm.leads").fetchone() == (len(account.leads),)
