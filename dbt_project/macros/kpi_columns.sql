@@ -15,7 +15,8 @@
         'response_within_sla_rate', 'leads_answered_within_day_count', 'response_within_day_rate',
         'actions_count', 'automated_actions_count', 'automation_rate', 'new_customers_count',
         'upsell_deals_count', 'upsell_rate', 'plan_revenue_amount', 'plan_deals_count',
-        'plan_fulfillment_rate',
+        'plan_fulfillment_rate', 'customers_to_date_count', 'repeat_customers_to_date_count',
+        'repeat_purchase_rate', 'customer_ltv_amount',
     ] -%}
     {%- for column in columns %}
         {{ relation }}.{{ column }}{{ ',' if not loop.last }}

@@ -12,6 +12,10 @@ sales_plans as (
     select * from {{ ref('sales_plans') }}
 ),
 
+customer_lifetime as (
+    select * from {{ ref('int_customer_lifetime_monthly') }}
+),
+
 department_plans as (
     select account_id, month_start, sum(plan_revenue_amount) as plan_revenue_amount,
            sum(plan_deals_count) as plan_deals_count
@@ -67,7 +71,10 @@ with_plans as (
         case when aggregated.is_department_total then department_plans.plan_revenue_amount
              else sales_plans.plan_revenue_amount end as plan_revenue_amount,
         case when aggregated.is_department_total then department_plans.plan_deals_count
-             else sales_plans.plan_deals_count end as plan_deals_count
+             else sales_plans.plan_deals_count end as plan_deals_count,
+        customer_lifetime.customers_to_date_count,
+        customer_lifetime.repeat_customers_to_date_count,
+        customer_lifetime.lifetime_revenue_amount
     from aggregated
     left join sales_plans
         on aggregated.account_id = sales_plans.account_id
@@ -76,6 +83,11 @@ with_plans as (
     left join department_plans
         on aggregated.account_id = department_plans.account_id
         and aggregated.month_start = department_plans.month_start
+    left join customer_lifetime
+        on aggregated.account_id = customer_lifetime.account_id
+        and aggregated.month_start = customer_lifetime.month_start
+        and aggregated.is_department_total = customer_lifetime.is_department_total
+        and (aggregated.is_department_total or aggregated.manager_id = customer_lifetime.manager_id)
 ),
 
 final as (
@@ -129,7 +141,11 @@ final as (
         {{ amokpi.safe_divide('upsell_deals_count', 'deals_won_count') }} as upsell_rate,
         cast(plan_revenue_amount as {{ amokpi.type_double() }}) as plan_revenue_amount,
         cast(plan_deals_count as bigint) as plan_deals_count,
-        {{ amokpi.safe_divide('revenue_amount', 'plan_revenue_amount') }} as plan_fulfillment_rate
+        {{ amokpi.safe_divide('revenue_amount', 'plan_revenue_amount') }} as plan_fulfillment_rate,
+        cast(coalesce(customers_to_date_count, 0) as bigint) as customers_to_date_count,
+        cast(coalesce(repeat_customers_to_date_count, 0) as bigint) as repeat_customers_to_date_count,
+        {{ amokpi.safe_divide('repeat_customers_to_date_count', 'customers_to_date_count') }} as repeat_purchase_rate,
+        {{ amokpi.safe_divide('lifetime_revenue_amount', 'customers_to_date_count') }} as customer_ltv_amount
     from with_plans
 )
 

@@ -25,7 +25,8 @@ manager_scores as (
         manager_id,
         max(scorecard_role) as scorecard_role,
         max(total_score) as total_score,
-        max(score_rank) as score_rank
+        max(score_rank) as score_rank,
+        {{ dbt.bool_or('is_kpi_met') }} as is_kpi_met
     from scorecard
     group by 1, 2, 3
 ),
@@ -34,7 +35,9 @@ team_scores as (
     select
         account_id,
         month_start,
-        avg(total_score) as total_score
+        avg(total_score) as total_score,
+        count(*) as managers_scored_count,
+        sum(case when is_kpi_met then 1 else 0 end) as managers_meeting_kpi_count
     from manager_scores
     group by 1, 2
 ),
@@ -62,7 +65,9 @@ manager_rows as (
         cast(kpi_monthly.call_to_meeting_rate as {{ amokpi.type_double() }}) as call_to_meeting_rate,
         cast(kpi_monthly.first_response_minutes_median as {{ amokpi.type_double() }}) as first_response_minutes_median,
         cast(manager_scores.total_score as {{ amokpi.type_double() }}) as total_score,
-        cast(manager_scores.score_rank as bigint) as score_rank
+        cast(manager_scores.score_rank as bigint) as score_rank,
+        manager_scores.is_kpi_met,
+        cast(null as {{ amokpi.type_double() }}) as kpi_met_rate
     from kpi_monthly
     left join manager_scores
         on kpi_monthly.account_id = manager_scores.account_id
@@ -93,7 +98,10 @@ team_rows as (
         cast(department.call_to_meeting_rate as {{ amokpi.type_double() }}) as call_to_meeting_rate,
         cast(department.first_response_minutes_median as {{ amokpi.type_double() }}) as first_response_minutes_median,
         cast(team_scores.total_score as {{ amokpi.type_double() }}) as total_score,
-        cast(null as bigint) as score_rank
+        cast(null as bigint) as score_rank,
+        cast(null as boolean) as is_kpi_met,
+        {{ amokpi.safe_divide('team_scores.managers_meeting_kpi_count', 'team_scores.managers_scored_count') }}
+            as kpi_met_rate
     from department
     left join team_scores
         on department.account_id = team_scores.account_id
