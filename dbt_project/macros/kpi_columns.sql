@@ -16,7 +16,7 @@
         'actions_count', 'automated_actions_count', 'automation_rate', 'new_customers_count',
         'upsell_deals_count', 'upsell_rate', 'plan_revenue_amount', 'plan_deals_count',
         'plan_fulfillment_rate', 'customers_to_date_count', 'repeat_customers_to_date_count',
-        'repeat_purchase_rate', 'customer_ltv_amount',
+        'repeat_purchase_rate', 'customer_ltv_amount', 'call_quality_score_avg', 'csat_score_avg',
     ] -%}
     {%- for column in columns %}
         {{ relation }}.{{ column }}{{ ',' if not loop.last }}

@@ -17,6 +17,7 @@
         'is_response_within_sla': 'false', 'is_response_within_day': 'false',
         'is_action': 'false', 'is_automated_action': 'false',
         'is_new_customer': 'false', 'is_upsell': 'false',
+        'call_quality_score': null_double, 'csat_score': null_double,
     } -%}
     {%- for name, default in measures.items() %}
         {{ values.get(name, default) }} as {{ name }}{{ ',' if not loop.last }}

@@ -14,7 +14,8 @@
                     is_automated_action: created by a robot/integration (created_by 0 or no user)
     lead_created rows also carry the cohort flags (lost, qualified, answered within each SLA);
     lead_closed rows the customer flags (the customer's first win; a win from an existing or
-    upsell-tagged customer). The customer of a lead is its main contact.
+    upsell-tagged customer) and the call-quality / satisfaction scores an integration may have
+    written (int_lead_quality_scores). The customer of a lead is its main contact.
     Deleted leads (junk and duplicates) count in no lead KPI; calls and meetings on them still count.
       spine         one empty row per manager and month since the manager's first activity, so
                     quiet months appear with zero counts
@@ -74,6 +75,10 @@ response_slas as (
 
 customer_wins as (
     select * from {{ ref('int_lead_customer_wins') }}
+),
+
+quality_scores as (
+    select * from {{ ref('int_lead_quality_scores') }}
 ),
 
 call_facts as (
@@ -146,11 +151,16 @@ lead_closed_facts as (
             'time_to_close_days': 'lead_milestones.time_to_close_days',
             'is_new_customer': 'coalesce(customer_wins.is_new_customer, false)',
             'is_upsell': 'coalesce(customer_wins.is_upsell, false)',
+            'call_quality_score': 'quality_scores.call_quality_score',
+            'csat_score': 'quality_scores.csat_score',
         }) }}
     from lead_milestones
     left join customer_wins
         on lead_milestones.account_id = customer_wins.account_id
         and lead_milestones.lead_id = customer_wins.lead_id
+    left join quality_scores
+        on lead_milestones.account_id = quality_scores.account_id
+        and lead_milestones.lead_id = quality_scores.lead_id
     where (lead_milestones.is_won or lead_milestones.is_lost) and not lead_milestones.is_deleted
 ),
 

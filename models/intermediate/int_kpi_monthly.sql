@@ -60,7 +60,9 @@ aggregated as (
         sum(case when is_action then 1 else 0 end) as actions_count,
         sum(case when is_action and is_automated_action then 1 else 0 end) as automated_actions_count,
         sum(case when is_deal_won and is_new_customer then 1 else 0 end) as new_customers_count,
-        sum(case when is_deal_won and is_upsell then 1 else 0 end) as upsell_deals_count
+        sum(case when is_deal_won and is_upsell then 1 else 0 end) as upsell_deals_count,
+        avg(case when is_win_rate_eligible then call_quality_score end) as call_quality_score_avg,
+        avg(case when is_win_rate_eligible then csat_score end) as csat_score_avg
     from kpi_facts
     group by grouping sets ((account_id, month_start, manager_id), (account_id, month_start))
 ),
@@ -145,7 +147,9 @@ final as (
         cast(coalesce(customers_to_date_count, 0) as bigint) as customers_to_date_count,
         cast(coalesce(repeat_customers_to_date_count, 0) as bigint) as repeat_customers_to_date_count,
         {{ amokpi.safe_divide('repeat_customers_to_date_count', 'customers_to_date_count') }} as repeat_purchase_rate,
-        {{ amokpi.safe_divide('lifetime_revenue_amount', 'customers_to_date_count') }} as customer_ltv_amount
+        {{ amokpi.safe_divide('lifetime_revenue_amount', 'customers_to_date_count') }} as customer_ltv_amount,
+        cast(call_quality_score_avg as {{ amokpi.type_double() }}) as call_quality_score_avg,
+        cast(csat_score_avg as {{ amokpi.type_double() }}) as csat_score_avg
     from with_plans
 )
 

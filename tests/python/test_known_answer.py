@@ -82,7 +82,12 @@ def known_account() -> DemoAccount:
         make_lead(4, "L4", 30_000, B, g, P, INCOMING, msk(4, 1, 1, 30), msk(4, 2, 1, 30), account_id=ACC),
         make_lead(5, "L5", 10_000, A, g, P, INITIAL, msk(3, 20, 10), msk(3, 21, 10), is_deleted=True, account_id=ACC),
     ]
-    # L1
+    # L1: a call-scoring integration and a survey wrote scores into lead custom fields
+    acc.leads[0]["custom_fields_values"] = [
+        {"field_id": 71, "field_name": "CSAT", "field_code": None, "field_type": "numeric", "values": [{"value": "9"}]},
+        {"field_id": 72, "field_name": "Оценка звонка", "field_code": None, "field_type": "numeric",
+         "values": [{"value": "80"}]},
+    ]
     ev("lead_added", 1, msk(3, 2, 10), A, status_value(INITIAL, P))
     acc.notes.append(make_call_note(501, 1, A, msk(3, 2, 10, 5), "out", 120, 4, g, account_id=ACC))
     ev("outgoing_call", 1, msk(3, 2, 10, 5), A, [{"note": {"id": 501}}])  # same call as note 501
@@ -246,6 +251,11 @@ def test_more_manager_kpis_for_march(marts) -> None:
     # without contacts each won lead is its own customer: a new one, no upsell
     assert (a["new_customers_count"], b["new_customers_count"], a["upsell_rate"]) == (1, 1, 0.0)
     assert (a["plan_revenue_amount"], a["plan_fulfillment_rate"]) == (None, None)  # no plan for this account
+    # only L1 carries scores: A's closed leads average 9 and 80; B has none: not available, not 0
+    assert (a["csat_score_avg"], a["call_quality_score_avg"]) == (9.0, 80.0)
+    assert (b["csat_score_avg"], b["call_quality_score_avg"]) == (None, None)
+    # customers to date: A's L1 and B's L3, one win each
+    assert (a["customers_to_date_count"], a["repeat_purchase_rate"], a["customer_ltv_amount"]) == (1, 0.0, 100_000)
     (d,) = rows(marts, "select * from marts.mart_department_kpi_monthly where month_start = date '2026-03-01'")
     assert (d["proposals_sent_count"], d["tasks_completed_count"], d["actions_count"]) == (2, 4, 17)
     assert d["refusal_rate"] == pytest.approx(1 / 3) and d["sql_rate"] == pytest.approx(2 / 3)
