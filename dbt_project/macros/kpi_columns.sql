@@ -17,6 +17,7 @@
         'upsell_deals_count', 'upsell_rate', 'plan_revenue_amount', 'plan_deals_count',
         'plan_fulfillment_rate', 'customers_to_date_count', 'repeat_customers_to_date_count',
         'repeat_purchase_rate', 'customer_ltv_amount', 'call_quality_score_avg', 'csat_score_avg',
+        'first_response_working_minutes_median',
     ] -%}
     {%- for column in columns %}
         {{ relation }}.{{ column }}{{ ',' if not loop.last }}

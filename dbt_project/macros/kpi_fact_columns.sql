@@ -18,6 +18,7 @@
         'is_action': 'false', 'is_automated_action': 'false',
         'is_new_customer': 'false', 'is_upsell': 'false',
         'call_quality_score': null_double, 'csat_score': null_double,
+        'first_response_working_minutes': null_double,
     } -%}
     {%- for name, default in measures.items() %}
         {{ values.get(name, default) }} as {{ name }}{{ ',' if not loop.last }}

@@ -79,3 +79,12 @@
 {% macro duckdb__local_to_utc(ts, tz) -%}
     timezone('UTC', timezone({{ tz }}, {{ ts }}))
 {%- endmacro %}
+
+{#- ISO day of the week of a date, 1 = Monday … 7 = Sunday -#}
+{% macro iso_weekday(day) -%}
+    {{ return(adapter.dispatch('iso_weekday', 'amokpi')(day)) }}
+{%- endmacro %}
+
+{% macro default__iso_weekday(day) -%}
+    cast(extract(isodow from {{ day }}) as bigint)
+{%- endmacro %}

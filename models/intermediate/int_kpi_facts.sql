@@ -81,6 +81,10 @@ quality_scores as (
     select * from {{ ref('int_lead_quality_scores') }}
 ),
 
+working_minutes as (
+    select * from {{ ref('int_lead_first_response_working_minutes') }}
+),
+
 call_facts as (
     select
         calls.account_id,
@@ -115,24 +119,28 @@ meeting_facts as (
 
 lead_created_facts as (
     select
-        account_id,
-        manager_at_creation_id as manager_id,
-        created_month_start as month_start,
-        created_day as occurred_day,
+        lead_milestones.account_id,
+        lead_milestones.manager_at_creation_id as manager_id,
+        lead_milestones.created_month_start as month_start,
+        lead_milestones.created_day as occurred_day,
         'lead_created' as fact_type,
-        cast(lead_id as varchar) as source_key,
+        cast(lead_milestones.lead_id as varchar) as source_key,
         {{ amokpi.kpi_fact_columns({
             'is_new_lead': 'true',
-            'is_cohort_won': 'is_won',
-            'is_cohort_lost': 'is_lost',
-            'is_cohort_qualified': 'first_qualified_at is not null',
-            'first_response_minutes': 'first_response_minutes',
-            'is_response_within_sla': 'coalesce(first_response_minutes <= response_slas.sla_minutes, false)',
-            'is_response_within_day': 'coalesce(first_response_minutes <= response_slas.day_minutes, false)',
+            'is_cohort_won': 'lead_milestones.is_won',
+            'is_cohort_lost': 'lead_milestones.is_lost',
+            'is_cohort_qualified': 'lead_milestones.first_qualified_at is not null',
+            'first_response_minutes': 'lead_milestones.first_response_minutes',
+            'first_response_working_minutes': 'working_minutes.first_response_working_minutes',
+            'is_response_within_sla': 'coalesce(lead_milestones.first_response_minutes <= response_slas.sla_minutes, false)',
+            'is_response_within_day': 'coalesce(lead_milestones.first_response_minutes <= response_slas.day_minutes, false)',
         }) }}
     from lead_milestones
     cross join response_slas
-    where not is_deleted
+    left join working_minutes
+        on lead_milestones.account_id = working_minutes.account_id
+        and lead_milestones.lead_id = working_minutes.lead_id
+    where not lead_milestones.is_deleted
 ),
 
 lead_closed_facts as (

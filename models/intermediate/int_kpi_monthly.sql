@@ -62,7 +62,8 @@ aggregated as (
         sum(case when is_deal_won and is_new_customer then 1 else 0 end) as new_customers_count,
         sum(case when is_deal_won and is_upsell then 1 else 0 end) as upsell_deals_count,
         avg(case when is_win_rate_eligible then call_quality_score end) as call_quality_score_avg,
-        avg(case when is_win_rate_eligible then csat_score end) as csat_score_avg
+        avg(case when is_win_rate_eligible then csat_score end) as csat_score_avg,
+        {{ amokpi.percentile('first_response_working_minutes', 0.5) }} as first_response_working_minutes_median
     from kpi_facts
     group by grouping sets ((account_id, month_start, manager_id), (account_id, month_start))
 ),
@@ -149,7 +150,9 @@ final as (
         {{ amokpi.safe_divide('repeat_customers_to_date_count', 'customers_to_date_count') }} as repeat_purchase_rate,
         {{ amokpi.safe_divide('lifetime_revenue_amount', 'customers_to_date_count') }} as customer_ltv_amount,
         cast(call_quality_score_avg as {{ amokpi.type_double() }}) as call_quality_score_avg,
-        cast(csat_score_avg as {{ amokpi.type_double() }}) as csat_score_avg
+        cast(csat_score_avg as {{ amokpi.type_double() }}) as csat_score_avg,
+        cast(first_response_working_minutes_median as {{ amokpi.type_double() }})
+            as first_response_working_minutes_median
     from with_plans
 )
 

@@ -244,6 +244,8 @@ def test_more_manager_kpis_for_march(marts) -> None:
     assert (a["response_within_sla_rate"], b["response_within_sla_rate"]) == (0.5, 0.0)
     assert (a["response_within_day_rate"], b["response_within_day_rate"]) == (1.0, 1.0)
     assert a["first_response_minutes_p90"] == pytest.approx(27.5)
+    # all three answers came within working hours on working days, so the working-time medians agree
+    assert (a["first_response_working_minutes_median"], b["first_response_working_minutes_median"]) == (17.5, 20.0)
     # actions: A's leads carry 8 events (L5 is deleted) plus 1 task; B's 5 events plus 3 tasks;
     # all by people, none by robots
     assert (a["actions_count"], b["actions_count"]) == (9, 8)
