@@ -1,11 +1,28 @@
-{#- One row per account × month × manager, plus one department row per account × month
-    (is_department_total, manager_id null). Every KPI formula of the manager marts lives here,
-    once: counts sum the named flags of int_kpi_facts; department rows aggregate the same rows
-    (never an average of manager rates); a rate with a zero denominator is NULL. -#}
+{#- One row per account × month × manager (kpi_grain 'manager', with the group the manager had
+    that month), one per team — a user group — (kpi_grain 'team', manager_id null) and one for the
+    department (kpi_grain 'department', is_department_total). Every KPI formula of the manager
+    marts lives here, once: counts sum the named flags of int_kpi_facts; team and department rows
+    aggregate the same rows (never an average of manager rates; medians from the underlying
+    leads); a rate with a zero denominator is NULL. A month's facts go to the team the manager
+    belonged to in that month (int_manager_groups_monthly), so a reorganisation does not move
+    past months. -#}
 with
 
-kpi_facts as (
+kpi_facts_ungrouped as (
     select * from {{ ref('int_kpi_facts') }}
+),
+
+manager_groups as (
+    select * from {{ ref('int_manager_groups_monthly') }}
+),
+
+kpi_facts as (
+    select kpi_facts_ungrouped.*, manager_groups.group_id
+    from kpi_facts_ungrouped
+    left join manager_groups
+        on kpi_facts_ungrouped.account_id = manager_groups.account_id
+        and kpi_facts_ungrouped.manager_id = manager_groups.manager_id
+        and kpi_facts_ungrouped.month_start = manager_groups.month_start
 ),
 
 sales_plans as (
@@ -28,7 +45,13 @@ aggregated as (
         account_id,
         month_start,
         manager_id,
-        grouping(manager_id) = 1 as is_department_total,
+        group_id,
+        case
+            when grouping(group_id) = 1 then 'department'
+            when grouping(manager_id) = 1 then 'team'
+            else 'manager'
+        end as kpi_grain,
+        grouping(group_id) = 1 as is_department_total,
         count(distinct case when fact_type = 'spine' then manager_id end) as managers_count,
         sum(case when is_call then 1 else 0 end) as calls_count,
         sum(case when is_outgoing_call then 1 else 0 end) as calls_outgoing_count,
@@ -65,16 +88,20 @@ aggregated as (
         avg(case when is_win_rate_eligible then csat_score end) as csat_score_avg,
         {{ amokpi.percentile('first_response_working_minutes', 0.5) }} as first_response_working_minutes_median
     from kpi_facts
-    group by grouping sets ((account_id, month_start, manager_id), (account_id, month_start))
+    group by grouping sets (
+        (account_id, month_start, manager_id, group_id),
+        (account_id, month_start, group_id),
+        (account_id, month_start)
+    )
 ),
 
 with_plans as (
     select
         aggregated.*,
-        case when aggregated.is_department_total then department_plans.plan_revenue_amount
-             else sales_plans.plan_revenue_amount end as plan_revenue_amount,
-        case when aggregated.is_department_total then department_plans.plan_deals_count
-             else sales_plans.plan_deals_count end as plan_deals_count,
+        case when aggregated.kpi_grain = 'department' then department_plans.plan_revenue_amount
+             when aggregated.kpi_grain = 'manager' then sales_plans.plan_revenue_amount end as plan_revenue_amount,
+        case when aggregated.kpi_grain = 'department' then department_plans.plan_deals_count
+             when aggregated.kpi_grain = 'manager' then sales_plans.plan_deals_count end as plan_deals_count,
         customer_lifetime.customers_to_date_count,
         customer_lifetime.repeat_customers_to_date_count,
         customer_lifetime.lifetime_revenue_amount
@@ -89,6 +116,7 @@ with_plans as (
     left join customer_lifetime
         on aggregated.account_id = customer_lifetime.account_id
         and aggregated.month_start = customer_lifetime.month_start
+        and aggregated.kpi_grain <> 'team'
         and aggregated.is_department_total = customer_lifetime.is_department_total
         and (aggregated.is_department_total or aggregated.manager_id = customer_lifetime.manager_id)
 ),
@@ -98,6 +126,8 @@ final as (
         account_id,
         month_start,
         manager_id,
+        group_id,
+        kpi_grain,
         is_department_total,
         cast(managers_count as bigint) as managers_count,
         cast(calls_count as bigint) as calls_count,
@@ -145,8 +175,10 @@ final as (
         cast(plan_revenue_amount as {{ amokpi.type_double() }}) as plan_revenue_amount,
         cast(plan_deals_count as bigint) as plan_deals_count,
         {{ amokpi.safe_divide('revenue_amount', 'plan_revenue_amount') }} as plan_fulfillment_rate,
-        cast(coalesce(customers_to_date_count, 0) as bigint) as customers_to_date_count,
-        cast(coalesce(repeat_customers_to_date_count, 0) as bigint) as repeat_customers_to_date_count,
+        cast(case when kpi_grain <> 'team' then coalesce(customers_to_date_count, 0) end as bigint)
+            as customers_to_date_count,
+        cast(case when kpi_grain <> 'team' then coalesce(repeat_customers_to_date_count, 0) end as bigint)
+            as repeat_customers_to_date_count,
         {{ amokpi.safe_divide('repeat_customers_to_date_count', 'customers_to_date_count') }} as repeat_purchase_rate,
         {{ amokpi.safe_divide('lifetime_revenue_amount', 'customers_to_date_count') }} as customer_ltv_amount,
         cast(call_quality_score_avg as {{ amokpi.type_double() }}) as call_quality_score_avg,
