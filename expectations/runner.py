@@ -2,6 +2,14 @@
 
 GX 1.x has no working DuckDB datasource, so each table is read into pandas (read-only connection)
 and validated through GX's pandas datasource in an ephemeral context.
+
+A suite file names its `table` ("schema.table"; raw_amocrm.* suites form the `raw` layer, checked
+before dbt runs, the rest the `marts` layer, checked after) and may add:
+- `query`: SQL that builds the frame instead of reading the table whole (derived columns, daily counts);
+- `parameters`: values that expectations use as `{"$PARAMETER": name}`, computed at validation time:
+  `{"values": sql}` (a list: the first column of every row), `{"value": sql}` (one scalar) or
+  `{"previous_run_rows": fraction}` (that fraction of the row count this suite saw in the last run
+  without errors, read from marts.data_quality_runs; 0 when there is none).
 """
 
 from __future__ import annotations
@@ -28,11 +36,40 @@ class SuiteError(ValueError):
     """A suite file is malformed; suites are code, so this fails loudly instead of validating less."""
 
 
+RAW_SCHEMA = "raw_amocrm"
+HISTORY_TABLE = "marts.data_quality_runs"
+
+
 @dataclass(frozen=True)
 class Suite:
     name: str
     table: str  # "schema.table"
     expectations: list[dict[str, Any]]  # GX JSON form: {"type", "kwargs", "meta": {"severity"}}
+    query: str | None = None
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def layer(self) -> str:
+        return "raw" if self.table.split(".")[0] == RAW_SCHEMA else "marts"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation's outcome, passed or not: a row of marts.data_quality_runs."""
+
+    suite: str
+    table: str
+    expectation: str
+    column: str | None
+    severity: str
+    status: str  # pass | warn | fail
+    failing_rows: int | None
+    rows: int | None
+    message: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.suite}.{self.expectation}" + (f"({self.column})" if self.column else "")
 
 
 @dataclass(frozen=True)
@@ -43,6 +80,7 @@ class Failure:
     expectation: str  # GX expectation type, or "table_exists"
     column: str | None
     observed: str
+    failing_rows: int | None = None
 
     def line(self) -> str:
         column = f" [{self.column}]" if self.column else ""
@@ -58,6 +96,8 @@ class SuiteResult:
     evaluated: int = 0
     passed: int = 0
     failures: list[Failure] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    gx_result: Any = None  # the ExpectationSuiteValidationResult, for Data Docs
 
     def line(self) -> str:
         if self.rows is None:  # table missing: the single failure says why
@@ -86,6 +126,18 @@ class ValidationReport:
     def success(self) -> bool:
         return not any(f.severity == "error" for f in self.failures)
 
+    @property
+    def errors(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == "warn"]
+
+    @property
+    def checks(self) -> list[Check]:
+        return [c for s in self.suites for c in s.checks]
+
     def summary(self) -> str:
         return "\n".join(s.line() for s in self.suites)
 
@@ -98,7 +150,8 @@ def load_suites(directory: Path = SUITES_DIR) -> list[Suite]:
     for path in sorted(directory.glob("*.json")):
         data = json.loads(path.read_text())
         try:
-            suite = Suite(name=data["name"], table=data["table"], expectations=list(data["expectations"]))
+            suite = Suite(name=data["name"], table=data["table"], expectations=list(data["expectations"]),
+                          query=data.get("query"), parameters=dict(data.get("parameters") or {}))
         except (KeyError, TypeError) as e:
             raise SuiteError(f"{path.name}: needs name, table and expectations ({e})") from e
         if suite.table.count(".") != 1:
@@ -106,6 +159,12 @@ def load_suites(directory: Path = SUITES_DIR) -> list[Suite]:
         for exp in suite.expectations:
             if exp.get("meta", {}).get("severity") not in SEVERITIES:
                 raise SuiteError(f"{path.name}: {exp.get('type')} needs meta.severity in {SEVERITIES}")
+        for pname, spec in suite.parameters.items():
+            if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in PARAMETER_KINDS:
+                raise SuiteError(f"{path.name}: parameter {pname} must be one of {PARAMETER_KINDS}")
+        used = _parameter_names(suite.expectations)
+        if used - set(suite.parameters):
+            raise SuiteError(f"{path.name}: undefined parameters {sorted(used - set(suite.parameters))}")
         suites.append(suite)
     names = [s.name for s in suites]
     if len(set(names)) != len(names):
@@ -113,9 +172,33 @@ def load_suites(directory: Path = SUITES_DIR) -> list[Suite]:
     return suites
 
 
-def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR) -> ValidationReport:
-    """Validate every suite in `suites_dir` against the tables of the `warehouse` DuckDB file."""
-    suites = load_suites(suites_dir)
+PARAMETER_KINDS = ("values", "value", "previous_run_rows")
+
+
+def _parameter_names(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if set(value) == {"$PARAMETER"}:
+            return {value["$PARAMETER"]}
+        return set().union(*(_parameter_names(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_parameter_names(v) for v in value)) if value else set()
+    return set()
+
+
+def _substitute(value: Any, params: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$PARAMETER"}:
+            return params[value["$PARAMETER"]]
+        return {k: _substitute(v, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, params) for v in value]
+    return value
+
+
+def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR, layer: str | None = None) -> ValidationReport:
+    """Validate every suite in `suites_dir` (only those of `layer`, "raw" or "marts", if given)
+    against the tables of the `warehouse` DuckDB file."""
+    suites = [s for s in load_suites(suites_dir) if layer is None or s.layer == layer]
     if not Path(warehouse).exists():
         return ValidationReport([_missing(s, f"warehouse {warehouse} not found — run `amokpi run` first")
                                  for s in suites])
@@ -133,10 +216,20 @@ def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR) -> ValidationRepo
     results = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for suite in suites:
-            gx_suite = gx.ExpectationSuite(name=suite.name, expectations=_build_expectations(suite))
-            df = _read_table(con, suite)
+            try:
+                params = _parameters(con, suite)
+            except duckdb.Error as e:
+                results.append(_missing(suite, f"could not compute the suite's parameters: {_first_line(e)}"))
+                continue
+            gx_suite = gx.ExpectationSuite(name=suite.name, expectations=_build_expectations(suite, params))
+            try:
+                df = _read_table(con, suite)
+            except duckdb.Error as e:
+                results.append(_missing(suite, f"could not read {suite.table}: {_first_line(e)}"))
+                continue
             if df is None:
-                results.append(_missing(suite, f"table {suite.table} not found — run `amokpi build` first"))
+                hint = "run `amokpi ingest` first" if suite.layer == "raw" else "run `amokpi build` first"
+                results.append(_missing(suite, f"table {suite.table} not found — {hint}"))
                 continue
             batch = (
                 datasource.add_dataframe_asset(suite.name)
@@ -144,18 +237,63 @@ def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR) -> ValidationRepo
                 .get_batch(batch_parameters={"dataframe": df})
             )
             outcome = batch.validate(gx_suite, result_format="SUMMARY")
-            results.append(_suite_result(suite, gx_suite, outcome, rows=len(df)))
+            results.append(_suite_result(suite, gx_suite, outcome, rows=len(df), params=params))
     return ValidationReport(results)
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def _parameters(con: duckdb.DuckDBPyConnection, suite: Suite) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, spec in suite.parameters.items():
+        kind, arg = next(iter(spec.items()))
+        if kind == "values":
+            values[name] = [_plain(r[0]) for r in con.execute(arg).fetchall()]
+        elif kind == "value":
+            row = con.execute(arg).fetchone()
+            values[name] = None if row is None else _plain(row[0])
+        else:  # previous_run_rows
+            previous = previous_row_count(con, suite.name)
+            values[name] = int(previous * float(arg)) if previous is not None else 0
+    return values
+
+
+def previous_row_count(con: duckdb.DuckDBPyConnection, suite: str) -> int | None:
+    """Rows this suite saw in the newest recorded run that had no error (None: no such run)."""
+    schema, table = HISTORY_TABLE.split(".")
+    if not con.execute("select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, table]).fetchall():
+        return None
+    row = con.execute(f"""
+        select rows_checked from {HISTORY_TABLE}
+        where tool = 'gx' and suite = ? and rows_checked is not null
+          and run_id not in (select run_id from {HISTORY_TABLE} where status = 'fail' and severity = 'error')
+        order by checked_at desc limit 1""", [suite]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _missing(suite: Suite, message: str) -> SuiteResult:
     failure = Failure(suite.name, suite.table, "error", "table_exists", None, message)
-    return SuiteResult(suite.name, suite.table, failures=[failure])
+    check = Check(suite.name, suite.table, "table_exists", None, "error", "fail", None, None, message)
+    return SuiteResult(suite.name, suite.table, failures=[failure], checks=[check])
 
 
 def _read_table(con: duckdb.DuckDBPyConnection, suite: Suite) -> Any:
     """The suite's table as a DataFrame (only the columns it checks), or None if the table is missing."""
     schema, table = suite.table.split(".")
+    if suite.query:
+        if not con.execute("select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+                           [schema, table]).fetchall():
+            return None
+        return con.execute(suite.query).df()
     existing = [
         row[0]
         for row in con.execute(
@@ -180,7 +318,7 @@ def _columns(kwargs: dict[str, Any]) -> list[str]:
     return [n for n in [*names, *kwargs.get("column_list", [])] if n]
 
 
-def _build_expectations(suite: Suite) -> list[Any]:
+def _build_expectations(suite: Suite, params: dict[str, Any] | None = None) -> list[Any]:
     # Build each Expectation ourselves: gx.ExpectationSuite(expectations=[dict]) only logs and drops
     # an invalid configuration, which would silently validate less than the file says.
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
@@ -188,7 +326,8 @@ def _build_expectations(suite: Suite) -> list[Any]:
     built = []
     for exp in suite.expectations:
         try:
-            config = ExpectationConfiguration(exp["type"], exp.get("kwargs", {}), meta=exp["meta"])
+            kwargs = _substitute(exp.get("kwargs", {}), params or {})
+            config = ExpectationConfiguration(exp["type"], kwargs, meta=exp["meta"])
             built.append(config.to_domain_obj())
         except Exception as e:  # GX raises several unrelated types (not found, pydantic, invalid config)
             raise SuiteError(f"suite {suite.name}: invalid expectation {exp.get('type')}: {e}") from e
@@ -200,35 +339,55 @@ def _key(config: Any) -> str:
     return config.type + json.dumps(kwargs, sort_keys=True, default=str)
 
 
-def _suite_result(suite: Suite, gx_suite: Any, outcome: Any, rows: int) -> SuiteResult:
+def _suite_result(suite: Suite, gx_suite: Any, outcome: Any, rows: int,
+                  params: dict[str, Any] | None = None) -> SuiteResult:
     # GX may reorder results (errored ones first); map each back to its entry in the suite file,
     # to report in file order and quote the rule as written (GX turns min_value 0 into 0.0).
     position = {_key(e.configuration): i for i, e in enumerate(gx_suite.expectations)}
     indexed = sorted(((position[_key(r.expectation_config)], r) for r in outcome.results), key=lambda p: p[0])
-    result = SuiteResult(suite.name, suite.table, rows=rows, evaluated=len(indexed))
+    result = SuiteResult(suite.name, suite.table, rows=rows, evaluated=len(indexed), gx_result=outcome)
     for i, r in indexed:
+        spec = suite.expectations[i]
+        severity = spec["meta"]["severity"]
+        column = ", ".join(_columns(spec.get("kwargs", {}))) or None
+        failing = (r.result or {}).get("unexpected_count")
         if r.success:
             result.passed += 1
+            result.checks.append(Check(suite.name, suite.table, spec["type"], column, severity, "pass",
+                                       failing or 0, rows, spec["meta"].get("why", "")))
             continue
-        spec = suite.expectations[i]
+        observed = _observed(spec, r.result or {}, r.exception_info or {}, params)
         result.failures.append(Failure(
             suite=suite.name,
             table=suite.table,
-            severity=spec["meta"]["severity"],
+            severity=severity,
             expectation=spec["type"],
-            column=", ".join(_columns(spec.get("kwargs", {}))) or None,
-            observed=_observed(spec, r.result or {}, r.exception_info or {}),
+            column=column,
+            observed=observed,
+            failing_rows=failing,
         ))
+        result.checks.append(Check(suite.name, suite.table, spec["type"], column, severity,
+                                   "fail" if severity == "error" else "warn", failing, rows, observed))
     return result
 
 
-def _observed(spec: dict[str, Any], result: dict[str, Any], exception: dict[str, Any]) -> str:
+def _rule_value(value: Any, params: dict[str, Any]) -> str:
+    """A kwarg as written in the suite; a parameter as `$name (its value)`, or `$name (N values)` for a set."""
+    if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
+        name = value["$PARAMETER"]
+        got = params.get(name)
+        return f"${name} ({len(got)} values)" if isinstance(got, list) else f"${name} ({_fmt(got)})"
+    return str(value)
+
+
+def _observed(spec: dict[str, Any], result: dict[str, Any], exception: dict[str, Any],
+              params: dict[str, Any] | None = None) -> str:
     """What GX saw, in one line: the rule, how many rows broke it, and a few offending values."""
     if exception.get("raised_exception"):
         return f"could not evaluate: {exception.get('exception_message')}"
     kwargs = spec.get("kwargs", {})
     columns = _columns(kwargs)
-    rule = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k not in _COLUMN_KWARGS)
+    rule = ", ".join(f"{k}={_rule_value(v, params or {})}" for k, v in kwargs.items() if k not in _COLUMN_KWARGS)
     prefix = f"expected {rule}; " if rule else ""
     if "unexpected_count" not in result:  # aggregate expectations (row count) report one value
         return f"{prefix}observed {_fmt(result.get('observed_value'))}"

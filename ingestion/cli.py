@@ -57,10 +57,16 @@ def _validate() -> None:
     validate(warehouse_path())
 
 
-def _publish() -> None:
-    from ingestion.runner import publish
+def _checked_steps() -> None:
+    """GX on raw -> dbt build -> GX on marts -> publish, refusing to publish on an error-severity failure."""
+    from ingestion.runner import QualityGate
 
-    print(f"    serving copy: {publish(warehouse_path())}")
+    gate = QualityGate(warehouse_path())
+    print(f"    data quality run id: {gate.run_id}")
+    _step("validate raw data", gate.validate_raw)
+    _step("dbt build", gate.build)
+    _step("validate marts", gate.validate_marts)
+    _step("publish", lambda: print(f"    serving copy: {gate.publish()}"))
 
 
 def _serve_report(port: int) -> int:
@@ -87,9 +93,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
         # the embedded API has no rate limit; a real account keeps amoCRM's 7 requests/s
         _step("ingest", lambda: _ingest(full_refresh=True, requests_per_second=0))
-    _step("dbt build", _build)
-    _step("validate", _validate)
-    _step("publish", _publish)
+    _checked_steps()
     print(f"Demo warehouse ready: {warehouse_path()}")
     if args.no_serve:
         return 0
@@ -141,9 +145,7 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _step("ingest", lambda: _ingest(full_refresh=args.full_refresh, since=args.since))
-    _step("dbt build", _build)
-    _step("validate", _validate)
-    _step("publish", _publish)
+    _checked_steps()
     return 0
 
 
@@ -183,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("validate", help="run the Great Expectations suites")
     p.set_defaults(fn=lambda a: _step("validate", _validate))
 
-    p = sub.add_parser("run", help="ingest + build + validate, then publish the serving copy")
+    p = sub.add_parser("run", help="ingest + validate raw + build + validate marts, then publish the serving copy "
+                                   "(not on a data-quality error: the report keeps the last good data)")
     p.add_argument("--full-refresh", action="store_true")
     p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")
     p.set_defaults(fn=cmd_run)

@@ -16,13 +16,15 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from ingestion.demo_account import DemoAccount
-from ingestion.demo_faults import FaultResponse, Faults, corrupt_lead
+from ingestion.demo_faults import FaultResponse, Faults, corrupt_lead, distort_lead
 
 DEFAULT_TOKEN = "demo-token"
 MAX_LIMIT = 250
@@ -190,6 +192,9 @@ class DemoApi:
         if self.faults.corrupt_lead_ids:
             body["_embedded"]["leads"] = [corrupt_lead(r) if r["id"] in self.faults.corrupt_lead_ids else r
                                           for r in chunk]
+        f = self.faults
+        if f.duplicate_lead_ids or f.negative_price_lead_ids or f.orphan_status_lead_ids:
+            body["_embedded"]["leads"] = [d for r in body["_embedded"]["leads"] for d in distort_lead(r, f)]
         if self.faults.move_leads_while_paging and "order[updated_at]" in query:
             page = _int_param(query, "page") or 1
             start = _int_param(query, "filter[updated_at][from]") or 0
@@ -254,6 +259,12 @@ class DemoApi:
         types = {t for v in query.get("filter[type][]", []) + query.get("filter[type]", []) for t in v.split(",")}
         keep = _range_filter(query, "created_at")
         events = [e for e in self.account.events if keep(e) and (not types or e["type"] in types)]
+        if self.faults.missing_event_days:  # days (account time) whose events the API never returns
+            settings = (self.account.account.get("_embedded") or {}).get("datetime_settings") or {}
+            tz = ZoneInfo(settings.get("timezone") or "UTC")
+            gone = self.faults.missing_event_days
+            events = [e for e in events
+                      if datetime.fromtimestamp(e["created_at"], tz).date().isoformat() not in gone]
         return sorted(events, key=lambda e: (e["created_at"], e["id"]))
 
     # HAL envelopes --------------------------------------------------------------------------

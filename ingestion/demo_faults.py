@@ -3,7 +3,9 @@
 `Faults` is consulted by the demo server before every request (`before`) and may answer in its
 place, exactly as amoCRM would: a bare 429 over the rate limit, an HTML 403 once an abuser is
 blocked, 5xx bursts, slow answers, broken JSON. Record-level faults (`corrupt_lead_ids`,
-`move_leads_while_paging`) are applied by the API when it serves pages.
+`move_leads_while_paging`, and the data-quality ones: `duplicate_lead_ids`, `negative_price_lead_ids`,
+`orphan_status_lead_ids`, `missing_event_days`) are applied by the API when it serves pages; they
+change only what is served, never the account itself.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class Faults:
     forced_429_requests: set[int] = field(default_factory=set)  # a stray 429 even under the limit
     corrupt_lead_ids: set[int] = field(default_factory=set)  # served with wrong types / a missing field
     move_leads_while_paging: int = 0  # on page 2+ of an ordered leads listing, edit this many seen leads
+    # data-quality faults: well-formed records whose content breaks a rule the warehouse checks
+    duplicate_lead_ids: set[int] = field(default_factory=set)  # served twice, the copy under another account id
+    negative_price_lead_ids: set[int] = field(default_factory=set)  # served with price = -price
+    orphan_status_lead_ids: set[int] = field(default_factory=set)  # served in a status no pipeline has
+    missing_event_days: set[str] = field(default_factory=set)  # "YYYY-MM-DD" (account time): events vanish
 
     requests: int = 0
     requests_by_path: dict[str, int] = field(default_factory=dict)
@@ -93,3 +100,19 @@ def corrupt_lead(lead: dict) -> dict:
     broken = {k: v for k, v in lead.items() if k != "updated_at"}
     broken["price"] = "дорого"
     return broken
+
+
+ORPHAN_STATUS_ID = 999_999_999  # a status id that exists in no pipeline
+
+
+def distort_lead(lead: dict, faults: Faults) -> list[dict]:
+    """The lead as a faulty API serves it: one record, or two for a duplicated id."""
+    lead_id = lead["id"]
+    if lead_id in faults.negative_price_lead_ids:
+        lead = {**lead, "price": -abs(lead.get("price") or 1)}
+    if lead_id in faults.orphan_status_lead_ids:
+        lead = {**lead, "status_id": ORPHAN_STATUS_ID}
+    if lead_id in faults.duplicate_lead_ids:
+        # amoCRM ids are global; a copy under another account id survives the merge on (account_id, id)
+        return [lead, {**lead, "account_id": (lead.get("account_id") or 0) + 1, "name": lead["name"] + " (copy)"}]
+    return [lead]

@@ -1,4 +1,9 @@
-"""Pipeline steps: ingest (dlt), build (dbt), validate (Great Expectations), publish (serving copy)."""
+"""Pipeline steps: ingest (dlt), build (dbt), validate (Great Expectations), publish (serving copy).
+
+`QualityGate` runs the checked sequence of `amokpi run`: GX on the raw tables, dbt build (with its
+tests), GX on the marts; every result goes to marts.data_quality_runs under one run id and into
+the GX Data Docs; publishing refuses while any `error`-severity check failed, so the report keeps
+showing the last good data. `warn` results pass and are listed."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import dlt
@@ -20,6 +26,9 @@ from ingestion.oauth import OAuthError
 from ingestion.progress import Progress
 from ingestion.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, serving_path, warehouse_path
 from ingestion.source import RAW_COLUMNS, amocrm_source
+
+if TYPE_CHECKING:
+    from expectations.runner import ValidationReport
 
 
 class StepFailed(RuntimeError):
@@ -153,17 +162,113 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
                          "and target/run_results.json")
 
 
-def build(warehouse: Path | None = None) -> None:
-    run_dbt("build", warehouse)
+def build(warehouse: Path | None = None, run_id: str | None = None) -> None:
+    """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs."""
+    warehouse = warehouse or warehouse_path()
+    started = time.time()
+    try:
+        run_dbt("build", warehouse)
+    finally:
+        record_dbt_results(warehouse, run_id, since=started)
 
 
-def validate(warehouse: Path | None = None) -> None:
+def record_dbt_results(warehouse: Path, run_id: str | None, since: float | None = None) -> int:
+    from expectations import results
+
+    rows = results.dbt_rows(PROJECT_ROOT / "target", since=since)
+    try:
+        return results.write(warehouse, run_id or results.new_run_id(), rows)
+    except duckdb.Error as exc:  # never hide the build's own outcome behind a bookkeeping error
+        print(f"warning: could not store dbt results in the warehouse: {exc}", file=sys.stderr)
+        return 0
+
+
+def check(warehouse: Path | None = None, run_id: str | None = None, layer: str | None = None) -> ValidationReport:
+    """Run the GX suites (of one layer, or all), store every result, print the summary; never raises."""
+    from expectations import results
     from expectations.runner import run_suites
 
-    report = run_suites(warehouse or warehouse_path())
+    warehouse = warehouse or warehouse_path()
+    report = run_suites(warehouse, layer=layer)
     print(report.summary())
+    if Path(warehouse).exists():
+        results.write(warehouse, run_id or results.new_run_id(), results.gx_rows(report))
+    return report
+
+
+def validate(warehouse: Path | None = None, run_id: str | None = None) -> None:
+    """All GX suites; results stored and Data Docs written; StepFailed on any error-severity failure."""
+    from expectations.docs import build_docs
+    from expectations.results import new_run_id
+
+    warehouse = warehouse or warehouse_path()
+    run_id = run_id or new_run_id()
+    report = check(warehouse, run_id)
+    if Path(warehouse).exists():
+        print(f"    data docs: {build_docs(warehouse, report.suites, run_id)}")
+    if report.warnings:
+        print("warnings:\n" + "\n".join(f.line() for f in report.warnings))
     if not report.success:
         raise StepFailed("validation failed:\n" + report.failures_text())
+
+
+class QualityGate:
+    """One checked run: GX raw -> dbt build -> GX marts -> publish only if no check of severity error failed."""
+
+    def __init__(self, warehouse: Path | None = None, run_id: str | None = None) -> None:
+        from expectations.results import new_run_id
+
+        self.warehouse = warehouse or warehouse_path()
+        self.run_id = run_id or new_run_id()
+        self.reports: list[ValidationReport] = []
+        self.build_error: StepFailed | None = None
+
+    def validate_raw(self) -> ValidationReport:
+        report = check(self.warehouse, self.run_id, layer="raw")
+        self.reports.append(report)
+        return report
+
+    def build(self) -> None:
+        """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule."""
+        try:
+            build(self.warehouse, self.run_id)
+        except StepFailed as exc:
+            self.build_error = exc
+            self._docs()
+            raise StepFailed(f"{exc}\n{self.report_text()}\nnot published: the report keeps the last good data") \
+                from exc
+
+    def validate_marts(self) -> ValidationReport:
+        report = check(self.warehouse, self.run_id, layer="marts")
+        self.reports.append(report)
+        return report
+
+    @property
+    def errors(self) -> list:
+        return [f for r in self.reports for f in r.errors]
+
+    def report_text(self) -> str:
+        from expectations.results import run_text
+
+        return run_text(self.warehouse, self.run_id)
+
+    def _docs(self) -> Path | None:
+        from expectations.docs import build_docs
+
+        suites = [s for r in self.reports for s in r.suites]
+        return build_docs(self.warehouse, suites, self.run_id) if suites else None
+
+    def publish(self) -> Path:
+        """Swap in the serving copy, or raise StepFailed (and leave the old copy) if an error-severity check failed."""
+        docs = self._docs()
+        text = self.report_text()
+        print(text)
+        if docs:
+            print(f"    data docs: {docs}")
+        if self.build_error is not None or self.errors:
+            raise StepFailed(f"data quality errors in run {self.run_id}; not published: "
+                             f"the report keeps the last good data\n{text}")
+        return publish(self.warehouse)
 
 
 def publish(warehouse: Path | None = None) -> Path:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from expectations.runner import SUITES_DIR, SuiteError, run_suites
+from expectations.runner import SUITES_DIR, SuiteError, _columns, run_suites
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000  # 2023-11-14, unix seconds
@@ -62,23 +62,49 @@ def kpi_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _suite_columns(name: str) -> list[str]:
+    suite = json.loads((SUITES_DIR / f"{name}.json").read_text())
+    return sorted({c for e in suite["expectations"] for c in _columns(e["kwargs"])})
+
+
 def make_warehouse(
     directory: Path, leads: pd.DataFrame | None = None, kpi: pd.DataFrame | None = None
 ) -> Path:
-    """A DuckDB file with raw_amocrm.leads and marts.mart_manager_kpi_monthly (None leaves a table out)."""
+    """A DuckDB file with raw_amocrm.leads (and the account, users, statuses and loads it is checked
+    against) and marts.mart_manager_kpi_monthly (None leaves a table out)."""
     path = directory / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("create schema raw_amocrm; create schema marts")
+        con.execute(f"create table raw_amocrm.account as select 1::bigint as id, {T0 - 86_400}::bigint as created_at")
+        con.execute("create table raw_amocrm.users as"
+                    " select 1::bigint as account_id, unnest([11, 12, 13])::bigint as id")
+        con.execute("create table raw_amocrm.statuses as select 1::bigint as account_id, 7::bigint as pipeline_id,"
+                    " unnest([142, 143, 200, 201])::bigint as id")
+        con.execute("create table raw_amocrm._dlt_loads as select '1' as load_id, 0 as status, now() as inserted_at")
         if leads is not None:
             con.register("leads_df", leads)
             con.execute("create table raw_amocrm.leads as select * from leads_df")
         if kpi is not None:
+            kpi = kpi.copy()
+            for column in _suite_columns("mart_manager_kpi_monthly"):  # KPIs this test does not vary: 0
+                if column not in kpi:
+                    kpi[column] = 0.0
             con.register("kpi_df", kpi)
             con.execute(
                 "create table marts.mart_manager_kpi_monthly as"
                 " select * replace (month_start::date as month_start) from kpi_df"
             )
     return path
+
+
+@pytest.fixture()
+def suites(tmp_path: Path) -> Path:
+    """The shipped raw_leads and mart_manager_kpi_monthly suites, alone."""
+    directory = tmp_path / "two_suites"
+    directory.mkdir()
+    for name in ("raw_leads", "mart_manager_kpi_monthly"):
+        (directory / f"{name}.json").write_text((SUITES_DIR / f"{name}.json").read_text())
+    return directory
 
 
 def n_expectations(suite: str) -> int:
@@ -89,8 +115,8 @@ def failed(report) -> set[tuple[str, str, str | None]]:
     return {(f.suite, f.expectation, f.column) for f in report.failures}
 
 
-def test_good_data_passes_and_summary_counts_rows(tmp_path: Path) -> None:
-    report = run_suites(make_warehouse(tmp_path, leads_frame(), kpi_frame()))
+def test_good_data_passes_and_summary_counts_rows(tmp_path: Path, suites: Path) -> None:
+    report = run_suites(make_warehouse(tmp_path, leads_frame(), kpi_frame()), suites)
 
     assert report.success, report.failures_text()
     assert report.failures == []
@@ -103,36 +129,39 @@ def test_good_data_passes_and_summary_counts_rows(tmp_path: Path) -> None:
     assert summary[1].startswith(f"raw_leads: {n}/{n} ")
 
 
-def test_bad_leads_are_reported_with_column_and_values(tmp_path: Path) -> None:
+def test_bad_leads_are_reported_with_column_and_values(tmp_path: Path, suites: Path) -> None:
     leads = leads_frame()
     leads.loc[1, "id"] = 101  # duplicate id
     leads.loc[4, "price"] = -500
     leads.loc[3, "updated_at"] = leads.loc[3, "created_at"] - 100  # updated before created
 
-    report = run_suites(make_warehouse(tmp_path, leads, kpi_frame()))
+    report = run_suites(make_warehouse(tmp_path, leads, kpi_frame()), suites)
 
     assert not report.success
     assert failed(report) == {
+        ("raw_leads", "expect_compound_columns_to_be_unique", "account_id, id"),
         ("raw_leads", "expect_column_values_to_be_unique", "id"),
         ("raw_leads", "expect_column_values_to_be_between", "price"),
         ("raw_leads", "expect_column_pair_values_a_to_be_greater_than_b", "updated_at, created_at"),
     }
     text = report.failures_text()
-    assert "ERROR raw_leads (raw_amocrm.leads) expect_column_values_to_be_unique [id]: " in text
-    assert "2 of 5 rows unexpected, e.g. 101 (x2)" in text
+    assert "ERROR raw_leads (raw_amocrm.leads) expect_compound_columns_to_be_unique [account_id, id]: " in text
+    assert "2 of 5 rows unexpected, e.g. (account_id=1, id=101) (x2)" in text
+    assert "WARN raw_leads (raw_amocrm.leads) expect_column_values_to_be_unique [id]: " in text
     assert "expect_column_values_to_be_between [price]: expected min_value=0" in text
     assert "1 of 5 rows unexpected, e.g. -500\n" in text  # the null price (row 3) passes
     created = T0 + 3 * 3600
     assert f"e.g. (updated_at={created - 100}, created_at={created})" in text
     n = n_expectations("raw_leads")
-    assert f"raw_leads: {n - 3}/{n} expectations passed (5 rows); 3 errors" in report.summary().splitlines()
+    assert (f"raw_leads: {n - 4}/{n} expectations passed (5 rows); 3 errors; "
+            "warnings: expect_column_values_to_be_unique(id)") in report.summary().splitlines()
 
 
-def test_rate_above_one_fails_the_mart_suite(tmp_path: Path) -> None:
+def test_rate_above_one_fails_the_mart_suite(tmp_path: Path, suites: Path) -> None:
     kpi = kpi_frame()
     kpi.loc[2, "win_rate"] = 1.5
 
-    report = run_suites(make_warehouse(tmp_path, leads_frame(), kpi))
+    report = run_suites(make_warehouse(tmp_path, leads_frame(), kpi), suites)
 
     assert not report.success
     assert failed(report) == {("mart_manager_kpi_monthly", "expect_column_values_to_be_between", "win_rate")}
@@ -142,11 +171,11 @@ def test_rate_above_one_fails_the_mart_suite(tmp_path: Path) -> None:
     assert "e.g. 1.5" in text
 
 
-def test_duplicate_grain_fails_compound_uniqueness(tmp_path: Path) -> None:
+def test_duplicate_grain_fails_compound_uniqueness(tmp_path: Path, suites: Path) -> None:
     kpi = kpi_frame()
     kpi.loc[1, "month_start"] = kpi.loc[0, "month_start"]
 
-    report = run_suites(make_warehouse(tmp_path, leads_frame(), kpi))
+    report = run_suites(make_warehouse(tmp_path, leads_frame(), kpi), suites)
 
     assert failed(report) == {
         ("mart_manager_kpi_monthly", "expect_compound_columns_to_be_unique",
@@ -158,7 +187,7 @@ def test_duplicate_grain_fails_compound_uniqueness(tmp_path: Path) -> None:
 def _suites_with_price_cap(directory: Path, severity: str) -> Path:
     """The shipped suites plus one extra price check of the given severity."""
     directory.mkdir()
-    for path in SUITES_DIR.glob("*.json"):
+    for path in (SUITES_DIR / "raw_leads.json", SUITES_DIR / "mart_manager_kpi_monthly.json"):
         suite = json.loads(path.read_text())
         if suite["name"] == "raw_leads":
             suite["expectations"].append({
@@ -187,8 +216,8 @@ def test_warn_failure_is_listed_but_does_not_fail(tmp_path: Path) -> None:
     assert not report.success
 
 
-def test_missing_table_is_a_clear_failure(tmp_path: Path) -> None:
-    report = run_suites(make_warehouse(tmp_path, leads_frame(), kpi=None))
+def test_missing_table_is_a_clear_failure(tmp_path: Path, suites: Path) -> None:
+    report = run_suites(make_warehouse(tmp_path, leads_frame(), kpi=None), suites)
 
     assert not report.success
     assert failed(report) == {("mart_manager_kpi_monthly", "table_exists", None)}
@@ -224,13 +253,53 @@ def test_invalid_suite_fails_loudly(tmp_path: Path) -> None:
         run_suites(warehouse, suites_dir=suites)
 
 
-def test_demo_warehouse_passes_both_suites(demo_warehouse) -> None:
+def test_demo_warehouse_passes_every_suite(demo_warehouse) -> None:
     # the real pipeline's output (ingest over HTTP + dbt build) must satisfy the shipped suites
     report = run_suites(demo_warehouse.warehouse)
 
     assert report.success, report.failures_text()
+    assert report.failures == [], report.failures_text()  # no warnings either
     rows = {s.name: s.rows for s in report.suites}
-    assert set(rows) == {"raw_leads", "mart_manager_kpi_monthly"}
+    assert set(rows) == {p.stem for p in SUITES_DIR.glob("*.json")}
     assert all(n and n > 0 for n in rows.values()), rows
     for name, n in rows.items():
         assert re.search(rf"^{name}: (\d+)/\1 expectations passed \({n} rows\)$", report.summary(), re.M)
+
+
+def test_raw_and_mart_layers_validate_separately(tmp_path: Path, suites: Path) -> None:
+    warehouse = make_warehouse(tmp_path, leads_frame(), kpi=None)  # raw loaded, marts not built yet
+    assert [s.name for s in run_suites(warehouse, suites, layer="raw").suites] == ["raw_leads"]
+    assert run_suites(warehouse, suites, layer="raw").success
+    assert not run_suites(warehouse, suites, layer="marts").success
+
+
+def _history(warehouse: Path, runs: list[tuple[str, int, str]]) -> None:
+    """Earlier runs of raw_leads in marts.data_quality_runs: (run_id, rows seen, status)."""
+    from expectations import results
+
+    for i, (run_id, rows, status) in enumerate(runs):
+        row = results.Row("gx", "raw_leads", "raw_leads.volume", "raw_amocrm.leads", None, "error", status, 0, rows, "")
+        results.write(warehouse, run_id, [row], checked_at=datetime(2026, 1, 1 + i))
+
+
+def test_a_drop_in_rows_against_the_last_good_run_is_an_error(tmp_path: Path, suites: Path) -> None:
+    warehouse = make_warehouse(tmp_path, leads_frame(), kpi_frame())
+    _history(warehouse, [("r1", 5, "pass")])
+    assert run_suites(warehouse, suites, layer="raw").success  # 5 rows, as before
+
+    _history(warehouse, [("r1", 5, "pass"), ("r2", 50, "pass"), ("r3", 5, "fail")])  # r3 failed: not a baseline
+    report = run_suites(warehouse, suites, layer="raw")
+    assert not report.success
+    assert failed(report) == {("raw_leads", "expect_table_row_count_to_be_between", None)}
+    assert "expected min_value=$min_rows (45); observed 5" in report.failures_text()  # 90% of 50
+
+
+def test_parameters_are_checked_when_suites_load(tmp_path: Path) -> None:
+    directory = tmp_path / "suites"
+    directory.mkdir()
+    suite = {"name": "raw_leads", "table": "raw_amocrm.leads", "expectations": [
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "id", "value_set": {"$PARAMETER": "ids"}},
+         "meta": {"severity": "error"}}]}
+    (directory / "raw_leads.json").write_text(json.dumps(suite))
+    with pytest.raises(SuiteError, match="undefined parameters"):
+        run_suites(make_warehouse(tmp_path, leads_frame()), directory)

@@ -1,0 +1,232 @@
+"""Data-quality gates end to end: data corrupted on purpose through the demo API (duplicate ids, a
+negative price, an orphan status, a missing day of events) is caught with the right severity, an
+error keeps `amokpi run` from replacing the serving copy, a warning lets it publish, every result
+lands in marts.data_quality_runs, and no good record is lost (everything stays in raw, the broken
+records are listed in marts.mart_quarantine)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from expectations.docs import docs_dir
+from expectations.results import dbt_rows
+from ingestion import runner
+from ingestion.demo_account import DemoAccount, generate_account
+from ingestion.demo_api import DemoApiServer
+from ingestion.demo_faults import ORPHAN_STATUS_ID, Faults
+
+MISSING_DAY = "2025-11-12"
+
+
+def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class GateRun:
+    gate: runner.QualityGate
+    failed: runner.StepFailed | None
+    published: Path | None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def checked_run(account: DemoAccount, warehouse: Path, port: int, faults: Faults | None = None,
+                full_refresh: bool = False) -> GateRun:
+    """What `amokpi run` does: ingest, GX raw, dbt build, GX marts, publish unless an error.
+    The same port each time: one account address, so one dlt pipeline (and cursors) across runs."""
+    with DemoApiServer(account, port=port, faults=faults) as server:
+        os.environ["SOURCES__AMOCRM__BASE_URL"] = server.base_url
+        os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
+        runner.ingest(warehouse, full_refresh=full_refresh, requests_per_second=0)
+    gate = runner.QualityGate(warehouse)
+    try:
+        gate.validate_raw()
+        gate.build()
+        gate.validate_marts()
+        return GateRun(gate, None, gate.publish())
+    except runner.StepFailed as exc:
+        return GateRun(gate, exc, None)
+
+
+@dataclass
+class Scenario:
+    account: DemoAccount
+    warehouse: Path
+    serving: Path
+    good: GateRun
+    serving_digest_after_good: str
+    bad: GateRun
+    bad_faults: Faults
+    serving_digest_after_bad: str
+    bad_raw_leads: set[int]
+    bad_raw_events: set[str]
+    bad_quarantine: list[tuple]
+    warn_only: GateRun
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    account = generate_account(seed=21, months=3, leads_per_month=60)
+    warehouse = tmp_path_factory.mktemp("dq") / "warehouse.duckdb"
+    port = free_port()
+    good = checked_run(account, warehouse, port)
+    assert good.failed is None, str(good.failed)
+    serving = good.published
+    after_good = digest(serving)
+
+    ids = [lead["id"] for lead in account.leads if not lead.get("is_deleted")]
+    faults = Faults(duplicate_lead_ids={ids[3]}, negative_price_lead_ids={ids[4]},
+                    orphan_status_lead_ids={ids[5]}, missing_event_days={MISSING_DAY}, corrupt_lead_ids={ids[6]})
+    bad = checked_run(account, warehouse, port, faults, full_refresh=True)  # a full reload meets a faulty API
+    after_bad = digest(serving)
+    raw_leads = {r[0] for r in query(warehouse, "select id from raw_amocrm.leads")}
+    raw_events = {r[0] for r in query(warehouse, "select id from raw_amocrm.events")}
+    quarantine = query(warehouse, "select detected_by, rule, record_id, account_id from marts.mart_quarantine")
+
+    warn_only = checked_run(account, warehouse, port, Faults(missing_event_days={MISSING_DAY}), full_refresh=True)
+    return Scenario(account, warehouse, serving, good, after_good, bad, faults, after_bad, raw_leads, raw_events,
+                    quarantine, warn_only)
+
+
+def checks(warehouse: Path, run_id: str, status: str | None = None) -> dict[str, tuple]:
+    sql = """select check_name, tool, severity, status, failing_rows, message
+             from marts.data_quality_runs where run_id = ?"""
+    rows = query(warehouse, sql + (" and status = ?" if status else ""), [run_id] + ([status] if status else []))
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_a_clean_run_passes_publishes_and_records_every_check(scenario: Scenario) -> None:
+    run_id = scenario.good.gate.run_id
+    recorded = checks(scenario.warehouse, run_id)
+    tools = {v[0] for v in recorded.values()}
+    assert tools == {"gx", "dbt"}
+    assert all(v[2] in ("pass", "warn") for v in recorded.values()), [k for k, v in recorded.items() if v[2] == "fail"]
+    # every raw table and every mart has a suite that ran
+    suites = {r[0] for r in query(scenario.warehouse, "select distinct suite from marts.data_quality_runs "
+                                                      "where run_id = ? and tool = 'gx'", [run_id])}
+    for table in ("account", "users", "pipelines", "statuses", "loss_reasons", "custom_fields", "leads", "contacts",
+                  "companies", "tasks", "notes", "events"):
+        assert f"raw_{table}" in suites
+    marts = {t for (t,) in query(scenario.serving, "select table_name from information_schema.tables where "
+                                                   "table_schema = 'marts' and table_name not like 'data_quality%'")}
+    assert marts - suites == {"mart_quarantine"}  # its rules are dbt tests
+    # the dbt tests of that build, including the quarantine model's
+    assert "unique_mart_quarantine_quarantine_id" in recorded
+    assert (docs_dir(scenario.warehouse) / "index.html").exists()
+
+
+def test_each_corruption_is_caught_with_its_severity(scenario: Scenario) -> None:
+    failed = checks(scenario.warehouse, scenario.bad.gate.run_id)
+    expected = {
+        # negative price: an error in raw (GX) and again in staging (dbt)
+        "raw_leads.expect_column_values_to_be_between(price)": ("error", "fail"),
+        # orphan status: the lead's (pipeline, status) pair is not a status of its pipeline
+        "raw_leads.expect_column_values_to_be_in_set(pipeline_status)": ("error", "fail"),
+        # duplicate id: the copy claims an account that was not loaded (error); the id twice (warn)
+        "raw_leads.expect_column_values_to_be_in_set(account_id)": ("error", "fail"),
+        "raw_leads.expect_column_values_to_be_unique(id)": ("warn", "warn"),
+        # a missing day of events: a gap in the history is a warning (holidays can be quiet)
+        "raw_events_daily.expect_column_values_to_be_null(day_without_events)": ("warn", "warn"),
+        # the malformed lead sits in raw_amocrm.quarantine, so its calls point at a lead not in raw_amocrm.leads
+        "raw_notes.expect_column_values_to_be_in_set(entity_id)": ("warn", "warn"),
+    }
+    for name, (severity, status) in expected.items():
+        assert failed[name][1:3] == (severity, status), name
+    assert MISSING_DAY in failed["raw_events_daily.expect_column_values_to_be_null(day_without_events)"][4]
+    assert "-" in failed["raw_leads.expect_column_values_to_be_between(price)"][4]
+    assert f"/{ORPHAN_STATUS_ID}" in failed["raw_leads.expect_column_values_to_be_in_set(pipeline_status)"][4]
+    # nothing else failed in raw: each fault trips its own checks
+    raw_failures = {k for k, v in failed.items() if v[0] == "gx" and v[2] != "pass" and k.startswith("raw_")}
+    assert raw_failures == set(expected)
+    # dbt's own staging test on price caught it too, and is recorded
+    dbt_failed = [k for k, v in failed.items() if v[0] == "dbt" and v[2] == "fail"]
+    assert any("price" in k for k in dbt_failed), dbt_failed
+
+
+def test_an_error_does_not_replace_the_serving_copy(scenario: Scenario) -> None:
+    assert scenario.bad.failed is not None and scenario.bad.published is None
+    message = str(scenario.bad.failed)
+    assert "not published" in message and "the report keeps the last good data" in message
+    assert scenario.serving_digest_after_bad == scenario.serving_digest_after_good
+    bad_lead = min(scenario.bad_faults.negative_price_lead_ids)
+    ((price,),) = query(scenario.serving, "select price_amount from marts.fct_leads where lead_id = ?", [bad_lead])
+    assert price > 0  # the report still shows the good value
+
+
+def test_no_good_record_is_lost_and_broken_ones_are_quarantined(scenario: Scenario) -> None:
+    faults, account = scenario.bad_faults, scenario.account
+    (duplicate,), (negative,), (orphan,), (malformed,) = (faults.duplicate_lead_ids, faults.negative_price_lead_ids,
+                                                         faults.orphan_status_lead_ids, faults.corrupt_lead_ids)
+    # every lead is in raw (the broken ones too: flagged, not dropped) except the malformed one,
+    # which the source kept in raw_amocrm.quarantine; every event outside the missing day is there
+    assert scenario.bad_raw_leads == {lead["id"] for lead in account.leads} - {malformed}
+    tz = ZoneInfo("Europe/Moscow")
+    day = {e["id"]: datetime.fromtimestamp(e["created_at"], tz).date().isoformat() for e in account.events}
+    assert scenario.bad_raw_events == {i for i, d in day.items() if d != MISSING_DAY}
+    assert any(d == MISSING_DAY for d in day.values())
+    # the quarantine mart lists each broken record with the rule it broke, and no good record
+    found = {(by, rule, int(rid)) for by, rule, rid, _ in scenario.bad_quarantine}
+    assert ("warehouse", "negative_price", negative) in found
+    assert ("warehouse", "orphan_status", orphan) in found
+    assert ("warehouse", "duplicate_id", duplicate) in found
+    assert ("warehouse", "unknown_account", duplicate) in found
+    assert ("source", "malformed_record", malformed) in found
+    assert {int(r[2]) for r in scenario.bad_quarantine} == {duplicate, negative, orphan, malformed}
+
+
+def test_a_warning_lets_the_run_publish(scenario: Scenario) -> None:
+    run = scenario.warn_only
+    assert run.failed is None and run.published == scenario.serving
+    assert digest(scenario.serving) != scenario.serving_digest_after_bad
+    warned = checks(scenario.warehouse, run.gate.run_id, status="warn")
+    assert "raw_events_daily.expect_column_values_to_be_null(day_without_events)" in warned
+    assert not checks(scenario.warehouse, run.gate.run_id, status="fail")
+    # the published copy carries the results, for the report's data-quality page
+    assert query(scenario.serving, "select count(*) from marts.data_quality_runs where run_id = ? and status = 'warn'",
+                 [run.gate.run_id])[0][0] >= 1
+
+
+def test_dbt_results_are_parsed_from_run_results(tmp_path: Path) -> None:
+    manifest = {"nodes": {
+        "test.amokpi.unique_x_id.1": {"name": "unique_x_id", "column_name": "id", "config": {"severity": "ERROR"},
+                                      "attached_node": "model.amokpi.x", "resource_type": "test"},
+        "test.amokpi.warned.2": {"name": "warned", "config": {"severity": "warn"}, "attached_node": "model.amokpi.x"},
+        "model.amokpi.x": {"name": "x", "schema": "marts", "alias": "x", "resource_type": "model"},
+    }, "unit_tests": {}, "sources": {}}
+    results = {"results": [
+        {"unique_id": "test.amokpi.unique_x_id.1", "status": "fail", "failures": 3, "message": "Got 3 results"},
+        {"unique_id": "test.amokpi.warned.2", "status": "warn", "failures": 1, "message": "Got 1 result"},
+        {"unique_id": "model.amokpi.x", "status": "success", "failures": None, "message": "OK"},
+        {"unique_id": "model.amokpi.y", "status": "error", "failures": None, "message": "Binder Error"},
+        {"unique_id": "test.amokpi.skipped.3", "status": "skipped", "failures": None, "message": None},
+    ]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "run_results.json").write_text(json.dumps(results))
+    rows = {r.check_name: r for r in dbt_rows(tmp_path)}
+    assert set(rows) == {"unique_x_id", "warned", "y"}
+    assert (rows["unique_x_id"].status, rows["unique_x_id"].severity, rows["unique_x_id"].failing_rows) == \
+        ("fail", "error", 3)
+    assert rows["unique_x_id"].table_name == "marts.x" and rows["unique_x_id"].column_name == "id"
+    assert (rows["warned"].status, rows["warned"].severity) == ("warn", "warn")
+    assert rows["y"].status == "fail" and "Binder Error" in rows["y"].message
+    assert dbt_rows(tmp_path, since=(tmp_path / "run_results.json").stat().st_mtime + 10) == []  # stale file
