@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean chromium
 
 install: $(VENV)/.installed
 
@@ -21,7 +21,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: install
 	$(BIN)/amokpi demo
 
-test: $(VENV)/.installed-test
+# The report's end-to-end test drives Debian's headless Chromium; install it once if it is missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
+
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

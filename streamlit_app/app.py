@@ -1,15 +1,17 @@
 """amoCRM sales report: selects, filters and draws what the marts hold.
 
-Run with `streamlit run streamlit_app/app.py`.
+Run with `streamlit run streamlit_app/app.py`. The sidebar's page and filters live in the URL
+(`?page=funnel&month=2026-10-01&pipeline=…&team=…&manager=…&lang=en`), so a view can be shared.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 # `streamlit run` puts only this folder on sys.path; add the project root so it also runs uninstalled.
@@ -17,139 +19,57 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from streamlit_app import data  # noqa: E402
-from streamlit_app.labels import (  # noqa: E402
-    LANGUAGES,
-    PAGES,
-    Lang,
-    currency_symbol,
-    fmt_money,
-    fmt_number,
-    fmt_rate,
-    month_label,
-    stage_role_label,
-    t,
-)
+from streamlit_app import data, views  # noqa: E402
+from streamlit_app.labels import LANGUAGES, PAGES, Lang, month_label, t  # noqa: E402
 
-MONEY = ("revenue_amount", "avg_deal_amount")
+URL_KEYS = ("lang", "page", "month", "pipeline", "team", "manager")
+PAGE_VIEWS: dict[str, Callable[[views.Context], None]] = {
+    "overview": views.overview,
+    "funnel": views.funnel,
+    "managers": views.managers,
+    "manager": views.manager,
+    "scorecard": views.scorecard,
+    "alerts": views.alerts,
+    "quality": views.quality,
+}
 
 
-def _kind(column: str) -> str:
-    if column in MONEY:
-        return "money"
-    if column.endswith("_rate"):
-        return "rate"
-    if column.endswith("_count"):
-        return "count"
-    return "number"
+def _parse(key: str, text: str) -> Any:
+    if key == "month":
+        return date.fromisoformat(text)
+    if key in ("pipeline", "team", "manager"):
+        return None if text in ("", "all") else int(text)
+    return text
 
 
-def _is_null(value: object) -> bool:
-    return value is None or bool(pd.isna(value))
+def _url_text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _value(column: str, value: object, currency: str, lang: Lang) -> str:
-    kind = _kind(column)
-    if kind == "money":
-        return fmt_money(value, currency, lang)
-    if kind == "rate":
-        return fmt_rate(value, lang)
-    return fmt_number(value, lang, 0 if kind == "count" else 1)
+def prepare(key: str, options: Sequence[Any]) -> None:
+    """Seed a widget from the URL on first sight, and drop a remembered value its options no longer hold."""
+    if key not in st.session_state and key in st.query_params:
+        try:
+            value = _parse(key, st.query_params[key])
+        except ValueError:
+            return
+        if value in options:
+            st.session_state[key] = value
+    elif key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
 
 
-def _delta(column: str, value: object, previous: object, currency: str, lang: Lang) -> str | int | None:
-    """Change against the previous month's mart row; rates move in percentage points."""
-    if _is_null(value) or _is_null(previous):
-        return None
-    change = float(value) - float(previous)  # type: ignore[arg-type]
-    if change == 0:
-        return 0  # a numeric zero renders grey, without an arrow
-    kind = _kind(column)
-    if kind == "money":
-        return fmt_money(change, currency, lang, signed=True)
-    if kind == "rate":
-        return f"{fmt_number(change * 100, lang, 1, signed=True)} {t(lang, 'pp')}"
-    return fmt_number(change, lang, 0 if kind == "count" else 1, signed=True)
+def share_state() -> None:
+    """Mirror the current widgets into the URL (only the ones drawn on this run)."""
+    wanted = {k: _url_text(st.session_state[k]) for k in URL_KEYS
+              if st.session_state.get(k) is not None}
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
 
 
-def _column_config(columns: list[str], currency: str, lang: Lang) -> dict[str, object]:
-    """Localised headers and display formats; the frame itself keeps the mart's column names and values."""
-    config: dict[str, object] = {}
-    for column in columns:
-        kind = _kind(column)
-        if kind == "money":
-            label = f"{t(lang, column)}, {currency_symbol(currency)}"
-            config[column] = st.column_config.NumberColumn(label, format="localized", step=1)
-        elif kind == "rate":
-            config[column] = st.column_config.NumberColumn(t(lang, column), format="percent")
-        elif kind == "count":
-            config[column] = st.column_config.NumberColumn(t(lang, column), format="localized")
-        elif any(unit in column for unit in ("_minutes", "_hours", "_days")):
-            config[column] = st.column_config.NumberColumn(t(lang, column), format="%.1f")
-        else:
-            config[column] = st.column_config.TextColumn(t(lang, column))
-    return config
-
-
-def _previous_month(month: date) -> date:
-    return (month.replace(day=1) - timedelta(days=1)).replace(day=1)
-
-
-def overview(kpis: pd.DataFrame, month: date, currency: str, lang: Lang) -> None:
-    current = kpis[kpis["month_start"] == month]
-    if current.empty:
-        st.info(t(lang, "no_month_data", month=month_label(lang, month)))
-        return
-    row = current.iloc[0]
-    previous = kpis[kpis["month_start"] == _previous_month(month)]
-    before = previous.iloc[0] if not previous.empty else None
-    if before is None:
-        st.caption(t(lang, "no_previous"))
-    cards = st.columns(4)
-    for i, column in enumerate(data.KPI_COLUMNS):
-        cards[i % 4].metric(
-            t(lang, column),
-            _value(column, row[column], currency, lang),
-            _delta(column, row[column], None if before is None else before[column], currency, lang),
-            # a slower first response is worse, so its growth is shown red
-            delta_color="inverse" if column == "first_response_minutes_median" else "normal",
-            border=True,
-        )
-    st.subheader(t(lang, "revenue_by_month"))
-    chart = kpis.sort_values("month_start").assign(month=lambda f: f["month_start"].map(
-        lambda m: month_label(lang, m)))
-    st.bar_chart(chart, x="month", y="revenue_amount", sort=False, x_label=t(lang, "month"),
-                 y_label=f"{t(lang, 'revenue_amount')}, {currency_symbol(currency)}")
-
-
-def funnel(account_id: int, pipeline: tuple[int, str] | None, month: date, currency: str, lang: Lang) -> None:
-    if pipeline is None:
-        st.info(t(lang, "no_pipelines"))
-        return
-    frame = data.funnel(account_id, pipeline[0], month)
-    if frame.empty:
-        st.info(t(lang, "no_funnel_data", pipeline=pipeline[1], month=month_label(lang, month)))
-        return
-    st.subheader(f"{pipeline[1]} · {month_label(lang, month)}")
-    shown = frame.assign(stage_role=frame["stage_role"].map(lambda role: stage_role_label(lang, role)))
-    st.dataframe(shown, hide_index=True, column_config=_column_config(list(frame.columns), currency, lang))
-    counts = ["leads_entered_count", "leads_advanced_count", "leads_lost_count"]
-    chart = frame[["status_name", *counts]].rename(columns={c: t(lang, c) for c in counts})
-    # entered blue, advanced green, lost red, in the order of `counts`
-    st.bar_chart(chart, x="status_name", y=[t(lang, c) for c in counts], sort=False, stack=False,
-                 color=["#1f77b4", "#2ca02c", "#d62728"], x_label=t(lang, "status_name"))
-
-
-def managers(account_id: int, month: date, currency: str, lang: Lang) -> None:
-    frame = data.managers(account_id, month)
-    if frame.empty:
-        st.info(t(lang, "no_manager_data", month=month_label(lang, month)))
-        return
-    st.subheader(month_label(lang, month))
-    st.dataframe(frame, hide_index=True, column_config=_column_config(list(frame.columns), currency, lang))
-    st.subheader(t(lang, "calls_vs_deals"))
-    st.scatter_chart(frame, x="calls_count", y="deals_won_count", color="manager_name",
-                     x_label=t(lang, "calls_count"), y_label=t(lang, "deals_won_count"))
+def choose(label: str, key: str, options: Sequence[Any], format_func: Callable[[Any], str]) -> Any:
+    prepare(key, options)
+    return st.sidebar.selectbox(label, list(options), format_func=format_func, key=key)
 
 
 def report(lang: Lang, page: str) -> None:
@@ -165,31 +85,47 @@ def report(lang: Lang, page: str) -> None:
         account_id = st.sidebar.selectbox(t(lang, "account"), account_ids, key="account")
     currency = str(accounts.loc[accounts["account_id"] == account_id, "currency"].iloc[0])
 
-    kpis = data.department_kpis(account_id)
-    if kpis.empty:
+    months = data.months(account_id)
+    if not months:
         st.info(t(lang, "no_data"))
         return
-    month = st.sidebar.selectbox(t(lang, "month"), list(kpis["month_start"]),
-                                 format_func=lambda m: month_label(lang, m), key="month")
+    month = choose(t(lang, "month"), "month", months, lambda m: month_label(lang, m))
+
     pipes = data.pipelines(account_id)
     names = dict(zip(pipes["pipeline_id"].astype(int), pipes["pipeline_name"].astype(str), strict=True))
-    pipeline_id = st.sidebar.selectbox(t(lang, "pipeline"), list(names), format_func=names.get,
-                                       key="pipeline")
-    pipeline = None if pipeline_id is None else (pipeline_id, names[pipeline_id])
+    pipeline_id = choose(t(lang, "pipeline"), "pipeline", [None, *names],
+                         lambda p: t(lang, "all") if p is None else names.get(p, str(p)))
 
-    if page == "funnel":
-        funnel(account_id, pipeline, month, currency, lang)
-    elif page == "managers":
-        managers(account_id, month, currency, lang)
-    else:
-        overview(kpis, month, currency, lang)
+    groups = data.teams(account_id)
+    teams = dict(zip(groups["group_id"].astype(int), groups["group_name"].astype(str), strict=True))
+    team_id = choose(t(lang, "team"), "team", [None, *teams],
+                     lambda g: t(lang, "all") if g is None else teams.get(g, str(g)))
+
+    people = data.manager_options(account_id, team_id)
+    staff = dict(zip(people["manager_id"].astype(int), people["manager_name"].astype(str), strict=True))
+    manager_id = choose(t(lang, "manager_filter"), "manager", [None, *staff],
+                        lambda m: t(lang, "all") if m is None else staff.get(m, str(m)))
+
+    ctx = views.Context(
+        account_id=account_id,
+        currency=currency,
+        timezone=data.timezone(account_id),
+        lang=lang,
+        month=month,
+        pipeline=None if pipeline_id is None else (pipeline_id, names[pipeline_id]),
+        team=None if team_id is None else (team_id, teams[team_id]),
+        manager=None if manager_id is None else (manager_id, staff[manager_id]),
+    )
+    PAGE_VIEWS[page](ctx)
 
 
 def main() -> None:
     st.set_page_config(page_title="amokpi", page_icon="📈", layout="wide")
     # The language switch is labelled in both languages, since it is what you use to read the rest.
+    prepare("lang", list(LANGUAGES))
     lang: Lang = st.sidebar.radio(t("ru", "language"), list(LANGUAGES),
                                   format_func=LANGUAGES.get, key="lang", horizontal=True)
+    prepare("page", PAGES)
     page = st.sidebar.radio(t(lang, "page"), PAGES, format_func=lambda p: t(lang, p), key="page")
     st.title(f"{t(lang, 'title')} · {t(lang, page)}")
     try:
@@ -197,6 +133,7 @@ def main() -> None:
     except data.WarehouseUnavailable as problem:
         # A missing or half-built warehouse is an expected state, not a crash: explain what to do.
         st.warning(t(lang, problem.reason, path=problem.path, **problem.detail))
+    share_state()
 
 
 main()

@@ -1,4 +1,8 @@
-"""The only module that opens DuckDB: read-only, parameterised selects from schema `marts`."""
+"""The only module that opens DuckDB: read-only, parameterised selects from schema `marts`.
+
+Every query is fixed SQL text; filters arrive only as bound parameters. Optional filters use the
+`(? is null or column = ?)` form, so one statement serves "all" and "one" without building SQL.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +17,51 @@ import streamlit as st
 
 from ingestion.settings import serving_path
 
+# The marts the report cannot open without; the others are optional and their pages explain absence.
 MARTS = ("mart_department_kpi_monthly", "mart_manager_kpi_monthly", "mart_funnel_stages")
+QUALITY_MART = "data_quality_runs"
 
 KPI_COLUMNS = (
     "revenue_amount", "deals_won_count", "avg_deal_amount", "win_rate", "lead_conversion_rate",
     "calls_count", "meetings_count", "first_response_minutes_median",
 )
+PLAN_COLUMNS = ("plan_revenue_amount", "plan_deals_count", "plan_fulfillment_rate")
+# KPIs that add up across managers: what a team's overview can show without re-deriving a rate.
+ADDITIVE_COLUMNS = ("revenue_amount", "deals_won_count", "calls_count", "meetings_count", "new_leads_count")
 FUNNEL_COLUMNS = (
     "status_name", "stage_role", "leads_entered_count", "leads_advanced_count", "leads_lost_count",
-    "stage_conversion_rate", "median_hours_in_stage",
+    "stage_conversion_rate", "cohort_leads_count", "leads_reached_count", "cumulative_conversion_rate",
+    "median_hours_in_stage", "p90_hours_in_stage", "open_leads_count", "pipeline_open_amount",
 )
 MANAGER_COLUMNS = (
     "manager_name", "group_name", "calls_count", "meetings_count", "new_leads_count", "deals_won_count",
     "revenue_amount", "avg_deal_amount", "win_rate", "lead_conversion_rate", "call_to_meeting_rate",
     "first_response_minutes_median", "lead_processing_hours", "time_to_close_days",
+)
+COMPARISON_COLUMNS = (
+    "manager_name", "group_name", "scorecard_role", "calls_count", "meetings_count", "new_leads_count",
+    "deals_won_count", "revenue_amount", "avg_deal_amount", "win_rate", "lead_conversion_rate",
+    "call_to_meeting_rate", "first_response_minutes_median", "total_score", "score_rank", "kpi_met_rate",
+)
+TREND_COLUMNS = (
+    "revenue_amount", "plan_revenue_amount", "deals_won_count", "calls_count", "meetings_count",
+    "new_leads_count", "win_rate", "lead_conversion_rate", "first_response_minutes_median",
+    "plan_fulfillment_rate",
+)
+SCORECARD_COLUMNS = (
+    "manager_id", "manager_name", "group_name", "scorecard_role", "kpi", "direction", "weight", "target",
+    "actual", "attainment", "weighted_points", "total_score", "score_rank", "is_kpi_met",
+)
+ALERT_COLUMNS = (
+    "severity", "alert_type", "manager_name", "message", "lead_id", "pipeline_name", "status_name", "month_start",
+    "metric_name", "metric_value", "threshold_value", "detected_at",
+)
+
+# `(? is null or x = ?)` filters take each value twice.
+_TEAM = "(? is null or group_id = ?)"
+_MANAGER = "(? is null or manager_id = ?)"
+_TEAM_BY_MANAGER = (
+    "(? is null or manager_id in (select manager_id from marts.dim_managers where account_id = ? and group_id = ?))"
 )
 
 
@@ -43,14 +78,15 @@ def serving_file() -> Path:
     return Path(value) if value else serving_path()
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, show_spinner=False, max_entries=512)
 def _select(path: str, version: tuple[int, ...], sql: str, params: tuple[object, ...]) -> pd.DataFrame:
     # A connection per query: the pipeline swaps the file in atomically, and a short-lived
     # read-only handle never blocks that nor keeps reading a replaced file.
     with duckdb.connect(path, read_only=True) as con:
         frame = con.execute(sql, list(params)).fetchdf()
-    if "month_start" in frame.columns:  # DuckDB DATE arrives as a timestamp; widgets want plain dates
-        frame["month_start"] = pd.to_datetime(frame["month_start"]).dt.date
+    for column in ("month_start", "week_start", "hired_on"):  # DuckDB DATE arrives as a timestamp
+        if column in frame.columns:
+            frame[column] = pd.to_datetime(frame[column]).dt.date
     return frame
 
 
@@ -68,16 +104,20 @@ def select(sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         raise WarehouseUnavailable("unreadable", path, error=str(error).splitlines()[0]) from error
 
 
+def tables(schema: str = "marts") -> set[str]:
+    found = select("select table_name from information_schema.tables where table_schema = ?", [schema])
+    return set(found["table_name"])
+
+
 def check_marts() -> None:
-    """Raise WarehouseUnavailable unless the serving file holds every mart the report reads."""
-    found = select(
-        "select table_name from information_schema.tables"
-        " where table_schema = 'marts' and table_name in (?, ?, ?)",
-        MARTS,
-    )
-    missing = sorted(set(MARTS) - set(found["table_name"]))
+    """Raise WarehouseUnavailable unless the serving file holds every mart the report needs."""
+    missing = sorted(set(MARTS) - tables())
     if missing:
         raise WarehouseUnavailable("no_marts", serving_file(), missing=", ".join(missing))
+
+
+def has(mart: str) -> bool:
+    return mart in tables()
 
 
 def accounts() -> pd.DataFrame:
@@ -86,13 +126,26 @@ def accounts() -> pd.DataFrame:
     )
 
 
-def department_kpis(account_id: int) -> pd.DataFrame:
-    """Every month of the department mart for one account, newest first."""
-    return select(
-        f"select month_start, currency, {', '.join(KPI_COLUMNS)} from marts.mart_department_kpi_monthly"
-        " where account_id = ? order by month_start desc",
+def timezone(account_id: int) -> str:
+    """The account's IANA timezone (amoCRM's datetime_settings); UTC when the warehouse does not say."""
+    if "dim_accounts" not in tables("marts"):
+        return "UTC"
+    found = select("select timezone from marts.dim_accounts where account_id = ?", [account_id])
+    value = found["timezone"].dropna()
+    return str(value.iloc[0]) if not value.empty else "UTC"
+
+
+# ---------------------------------------------------------------- filter options
+
+
+def months(account_id: int) -> list[date]:
+    """Months the department mart holds, newest first: the period filter's options."""
+    found = select(
+        "select distinct month_start from marts.mart_department_kpi_monthly where account_id = ?"
+        " order by month_start desc",
         [account_id],
     )
+    return list(found["month_start"])
 
 
 def pipelines(account_id: int) -> pd.DataFrame:
@@ -103,6 +156,78 @@ def pipelines(account_id: int) -> pd.DataFrame:
     )
 
 
+def teams(account_id: int) -> pd.DataFrame:
+    if not has("dim_managers"):
+        return pd.DataFrame({"group_id": [], "group_name": []})
+    return select(
+        "select distinct group_id, group_name from marts.dim_managers"
+        " where account_id = ? and group_id is not null order by group_name, group_id",
+        [account_id],
+    )
+
+
+def manager_options(account_id: int, team: int | None) -> pd.DataFrame:
+    return select(
+        "select distinct manager_id, manager_name from marts.mart_manager_kpi_monthly"
+        f" where account_id = ? and {_TEAM} order by manager_name, manager_id",
+        [account_id, team, team],
+    )
+
+
+# ---------------------------------------------------------------- overview
+
+
+def department_kpis(account_id: int) -> pd.DataFrame:
+    """Every month of the department mart for one account, newest first."""
+    return select(
+        f"select month_start, currency, {', '.join(KPI_COLUMNS)}, {', '.join(PLAN_COLUMNS)}"
+        " from marts.mart_department_kpi_monthly where account_id = ? order by month_start desc",
+        [account_id],
+    )
+
+
+def manager_kpis(account_id: int, manager: int) -> pd.DataFrame:
+    """Every month of one manager's KPIs (the overview and the drill-down), newest first."""
+    return select(
+        f"select month_start, manager_name, {', '.join(KPI_COLUMNS)}, {', '.join(PLAN_COLUMNS)}"
+        " from marts.mart_manager_kpi_monthly where account_id = ? and manager_id = ? order by month_start desc",
+        [account_id, manager],
+    )
+
+
+def team_kpis(account_id: int, team: int) -> pd.DataFrame:
+    """A team's KPIs per month, newest first: mart_team_kpi_monthly when built; otherwise only the
+    KPIs that add up (sums of the team's manager rows), since a rate cannot be summed."""
+    if has("mart_team_kpi_monthly"):
+        return select(
+            f"select month_start, {', '.join(KPI_COLUMNS)}, {', '.join(PLAN_COLUMNS)}"
+            " from marts.mart_team_kpi_monthly where account_id = ? and group_id = ? order by month_start desc",
+            [account_id, team],
+        )
+    sums = ", ".join(f"sum({c}) as {c}" for c in ADDITIVE_COLUMNS)
+    return select(
+        f"select month_start, {sums}, sum(plan_revenue_amount) as plan_revenue_amount,"
+        " sum(revenue_amount) / nullif(sum(plan_revenue_amount), 0) as plan_fulfillment_rate"
+        " from marts.mart_manager_kpi_monthly where account_id = ? and group_id = ?"
+        " group by month_start order by month_start desc",
+        [account_id, team],
+    )
+
+
+def pipeline_month(account_id: int, pipeline: int) -> pd.DataFrame:
+    if not has("mart_pipeline_monthly"):
+        return pd.DataFrame()
+    return select(
+        "select month_start, leads_created_count, deals_won_count, deals_lost_count, revenue_amount,"
+        " avg_sales_cycle_days, open_leads_count, pipeline_open_amount from marts.mart_pipeline_monthly"
+        " where account_id = ? and pipeline_id = ? order by month_start desc",
+        [account_id, pipeline],
+    )
+
+
+# ---------------------------------------------------------------- funnel
+
+
 def funnel(account_id: int, pipeline_id: int, month: date) -> pd.DataFrame:
     return select(
         f"select {', '.join(FUNNEL_COLUMNS)} from marts.mart_funnel_stages"
@@ -111,9 +236,164 @@ def funnel(account_id: int, pipeline_id: int, month: date) -> pd.DataFrame:
     )
 
 
-def managers(account_id: int, month: date) -> pd.DataFrame:
+def manager_funnel(account_id: int, pipeline_id: int, month: date, manager: int) -> pd.DataFrame:
     return select(
-        f"select {', '.join(MANAGER_COLUMNS)} from marts.mart_manager_kpi_monthly"
-        " where account_id = ? and month_start = ? order by revenue_amount desc nulls last, manager_name",
-        [account_id, month],
+        f"select {', '.join(FUNNEL_COLUMNS)} from marts.mart_manager_funnel_stages"
+        " where account_id = ? and pipeline_id = ? and month_start = ? and manager_id = ?"
+        " order by stage_sort, status_id",
+        [account_id, pipeline_id, month, manager],
     )
+
+
+def team_funnel(account_id: int, pipeline_id: int, month: date, team: int) -> pd.DataFrame:
+    """A team's stage counts (sums over its managers); rates and times are per manager only."""
+    counts = ("leads_entered_count", "leads_advanced_count", "leads_lost_count", "open_leads_count")
+    return select(
+        "select status_name, stage_role, " + ", ".join(f"sum({c}) as {c}" for c in counts)
+        + ", sum(pipeline_open_amount) as pipeline_open_amount from marts.mart_manager_funnel_stages"
+        f" where account_id = ? and pipeline_id = ? and month_start = ? and {_TEAM_BY_MANAGER}"
+        " group by status_id, status_name, stage_role, stage_sort order by stage_sort, status_id",
+        [account_id, pipeline_id, month, team, account_id, team],
+    )
+
+
+def loss_reasons(account_id: int, pipeline_id: int, month: date) -> pd.DataFrame:
+    if not has("mart_funnel_loss_reasons"):
+        return pd.DataFrame()
+    return select(
+        "select loss_reason_name, status_name, leads_lost_count, loss_reason_share"
+        " from marts.mart_funnel_loss_reasons where account_id = ? and pipeline_id = ? and month_start = ?"
+        " order by leads_lost_count desc, stage_sort, loss_reason_name",
+        [account_id, pipeline_id, month],
+    )
+
+
+# ---------------------------------------------------------------- managers
+
+
+def managers(account_id: int, month: date, team: int | None = None, manager: int | None = None) -> pd.DataFrame:
+    """The leaderboard: one row per manager, best revenue first."""
+    return select(
+        f"select manager_id, {', '.join(MANAGER_COLUMNS)} from marts.mart_manager_kpi_monthly"
+        f" where account_id = ? and month_start = ? and {_TEAM} and {_MANAGER}"
+        " order by revenue_amount desc nulls last, manager_name",
+        [account_id, month, team, team, manager, manager],
+    )
+
+
+def comparison(account_id: int, month: date, team: int | None = None, manager: int | None = None) -> pd.DataFrame:
+    """Managers side by side, with the mart's team-average row last."""
+    if not has("mart_manager_comparison"):
+        return pd.DataFrame()
+    return select(
+        f"select is_team_average, {', '.join(COMPARISON_COLUMNS)} from marts.mart_manager_comparison"
+        " where account_id = ? and month_start = ?"
+        f" and (is_team_average or ({_TEAM} and {_MANAGER}))"
+        " order by is_team_average, score_rank nulls last, manager_name",
+        [account_id, month, team, team, manager, manager],
+    )
+
+
+def manager_weekly(account_id: int, manager: int, until: date) -> pd.DataFrame:
+    if not has("mart_manager_activity_weekly"):
+        return pd.DataFrame()
+    return select(
+        "select week_start, calls_count, meetings_count, new_leads_count, proposals_sent_count,"
+        " tasks_completed_count from marts.mart_manager_activity_weekly"
+        " where account_id = ? and manager_id = ? and week_start < ? order by week_start",
+        [account_id, manager, until],
+    )
+
+
+# ---------------------------------------------------------------- scorecard
+
+
+def scorecard(account_id: int, month: date, team: int | None = None, manager: int | None = None) -> pd.DataFrame:
+    if not has("mart_manager_scorecard"):
+        return pd.DataFrame()
+    return select(
+        f"select {', '.join(SCORECARD_COLUMNS)} from marts.mart_manager_scorecard"
+        f" where account_id = ? and month_start = ? and {_TEAM} and {_MANAGER}"
+        " order by score_rank nulls last, manager_name, kpi",
+        [account_id, month, team, team, manager, manager],
+    )
+
+
+# ---------------------------------------------------------------- alerts
+
+
+def alerts(account_id: int, month: date, pipeline: int | None, team: int | None, manager: int | None
+           ) -> pd.DataFrame:
+    """Current lead alerts (no month) plus the manager alerts of the newest month up to `month` (the mart
+    judges managers on complete months), most severe first."""
+    if not has("mart_alerts"):
+        return pd.DataFrame()
+    return select(
+        f"select {', '.join(ALERT_COLUMNS)} from marts.mart_alerts"
+        " where account_id = ? and (month_start is null or month_start ="
+        " (select max(month_start) from marts.mart_alerts where account_id = ? and month_start <= ?))"
+        " and (? is null or pipeline_id is null or pipeline_id = ?)"
+        f" and {_MANAGER} and {_TEAM_BY_MANAGER}"
+        " order by case severity when 'high' then 0 when 'medium' then 1 else 2 end, alert_type,"
+        " manager_name, lead_id",
+        [account_id, account_id, month, pipeline, pipeline, manager, manager, team, account_id, team],
+    )
+
+
+# ---------------------------------------------------------------- data quality
+
+
+QUALITY_COLUMNS = ("run_id", "checked_at", "tool", "suite", "check_name", "table_name", "column_name",
+                   "severity", "status", "failing_rows", "rows_checked", "message")
+
+
+def quality_columns() -> set[str]:
+    found = select("select column_name from information_schema.columns where table_schema = 'marts'"
+                   " and table_name = ?", [QUALITY_MART])
+    return set(found["column_name"])
+
+
+def quality_latest() -> pd.DataFrame | None:
+    """Each tool's latest run (dbt tests, GX expectations) from marts.data_quality_runs, problems first;
+    None while the mart does not exist."""
+    if not has(QUALITY_MART):
+        return None
+    if not set(QUALITY_COLUMNS) <= quality_columns():
+        return select(f"select * from marts.{QUALITY_MART}")  # an unexpected shape: show it as it is
+    return select(
+        f"with latest as (select tool, arg_max(run_id, checked_at) as run_id from marts.{QUALITY_MART}"
+        " group by tool)"
+        f" select {', '.join(QUALITY_COLUMNS)} from marts.{QUALITY_MART} join latest using (tool, run_id)"
+        " order by case status when 'fail' then 0 when 'warn' then 1 else 2 end, tool, table_name, check_name"
+    )
+
+
+def quality_history() -> pd.DataFrame:
+    """Checks per run, tool and status: how data quality moved over the recent runs."""
+    if not has(QUALITY_MART) or not set(QUALITY_COLUMNS) <= quality_columns():
+        return pd.DataFrame()
+    return select(
+        "select run_id, tool, min(checked_at) as checked_at, count(*) as checks_count,"
+        " count(*) filter (where status = 'fail') as failed_count,"
+        " count(*) filter (where status = 'warn') as warned_count"
+        f" from marts.{QUALITY_MART} group by run_id, tool order by checked_at desc, tool limit 50"
+    )
+
+
+def quarantine() -> pd.DataFrame | None:
+    """Records kept aside for breaking a data rule (mart_quarantine), newest first; None without the mart."""
+    if not has("mart_quarantine"):
+        return None
+    return select(
+        "select detected_at, entity, record_id, rule, detail, detected_by from marts.mart_quarantine"
+        " order by detected_at desc, entity, record_id limit 1000"
+    )
+
+
+def last_load() -> pd.Timestamp | None:
+    """When dlt last finished loading the raw layer successfully (UTC), if the serving copy says."""
+    if "_dlt_loads" not in tables("raw_amocrm"):
+        return None
+    found = select("select max(inserted_at) as loaded_at from raw_amocrm._dlt_loads where status = 0")
+    value = found["loaded_at"].iloc[0]
+    return None if pd.isna(value) else pd.Timestamp(value)

@@ -125,7 +125,8 @@ def test_english_labels(serving: Path) -> None:
     at.radio(key="lang").set_value("en").run()
     assert_clean(at)
     assert "Revenue" in [m.label for m in at.metric]
-    assert at.radio(key="page").options == ["Overview", "Funnel", "Managers"]
+    assert at.radio(key="page").options == [
+        "Overview", "Funnel", "Managers", "Manager drill-down", "Scorecard", "Alerts", "Data quality"]
     month = newest_month(serving)
     english = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                "October", "November", "December")[month.month - 1]

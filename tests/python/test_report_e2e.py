@@ -1,0 +1,379 @@
+"""End to end: `streamlit run` on loopback, driven by headless Chromium over the DevTools protocol.
+
+Saves a screenshot of every page to artifacts/screenshots/ with the measured load times
+(artifacts/screenshots/load_times.json), and fails on any Streamlit exception shown in a page.
+A publish of a fresh serving copy while the report is open must leave both working.
+
+Chromium is Debian's (`make chromium`, which `make test` runs). The DevTools websocket is spoken
+with the standard library only, so the test needs no extra package.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "streamlit_app" / "app.py"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("AMOKPI_CHROMIUM", "/usr/bin/chromium")
+PAGES = ("overview", "funnel", "managers", "manager", "scorecard", "alerts", "quality")
+RENDER_TIMEOUT = 60.0
+
+# The page is rendered when Streamlit's script has finished, the title is drawn, nothing is a
+# skeleton any more and every chart has drawn its canvas/svg.
+RENDER_STATE_JS = """
+(() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return JSON.stringify({ready: false, why: 'no app'});
+  const state = app.getAttribute('data-test-script-state');
+  const running = document.querySelector('[data-testid="stStatusWidget"]');
+  const title = document.querySelector('h1');
+  const skeletons = document.querySelectorAll('[data-testid="stSkeleton"]').length;
+  const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]');
+  const drawn = [...charts].filter(c => c.querySelector('canvas, svg')).length;
+  const exceptions = [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText);
+  const ready = state === 'notRunning' && !running && !!title && skeletons === 0 && drawn === charts.length;
+  return JSON.stringify({ready, state, title: title && title.innerText, exceptions,
+                         charts: charts.length, tables: document.querySelectorAll('[data-testid="stDataFrame"]').length,
+                         text: document.body.innerText.length});
+})()
+"""
+
+
+# ---------------------------------------------------------------- a minimal DevTools websocket client
+
+
+class DevTools:
+    """Just enough RFC 6455 to send CDP commands and read their replies (client frames are masked)."""
+
+    def __init__(self, ws_url: str, timeout: float = 60.0) -> None:
+        url = urlparse(ws_url)
+        self.sock = socket.create_connection((url.hostname, url.port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            f"GET {url.path} HTTP/1.1\r\nHost: {url.hostname}:{url.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("DevTools closed the handshake")
+            response += chunk
+        head, self.buffer = response.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.next_id = 0
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("DevTools connection closed")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def _frame(self) -> tuple[int, bool, bytes]:
+        first, second = self._read(2)
+        length = second & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", self._read(2))[0]
+        elif length == 127:
+            length = struct.unpack("!Q", self._read(8))[0]
+        mask = self._read(4) if second & 0x80 else b""
+        payload = self._read(length)
+        if mask:
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        return first & 0x0F, bool(first & 0x80), payload
+
+    def _message(self) -> dict:
+        parts: list[bytes] = []
+        while True:
+            opcode, final, payload = self._frame()
+            if opcode == 0x9:  # ping
+                self._send(payload, opcode=0xA)
+                continue
+            if opcode == 0x8:
+                raise ConnectionError("DevTools closed the connection")
+            parts.append(payload)
+            if final:
+                return json.loads(b"".join(parts))
+
+    def _send(self, payload: bytes, opcode: int = 0x1) -> None:
+        header = bytes([0x80 | opcode])
+        n = len(payload)
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 1 << 16:
+            header += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        mask = os.urandom(4)
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def call(self, method: str, **params: object) -> dict:
+        self.next_id += 1
+        self._send(json.dumps({"id": self.next_id, "method": method, "params": params}).encode())
+        while True:
+            message = self._message()
+            if message.get("id") == self.next_id:  # events in between are not needed
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression: str) -> object:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check, timeout: float, what: str):  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except OSError as error:
+            last = error
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f} s (last: {last!r})")
+
+
+def http_get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read()
+
+
+@pytest.fixture(scope="module")
+def serving_copy(demo_warehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report's own serving file, so the load test can publish over it without touching the shared one."""
+    path = tmp_path_factory.mktemp("e2e") / "warehouse.serving.duckdb"
+    # AMOKPI_E2E_SERVING measures the pages on another warehouse, e.g. the full `amokpi demo` one
+    shutil.copyfile(os.environ.get("AMOKPI_E2E_SERVING") or demo_warehouse.serving, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def report_url(serving_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("wb")
+    env = {**os.environ, "AMOKPI_SERVING": str(serving_copy), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: http_get(f"{url}/_stcore/health") == b"ok", 60, "streamlit")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[str]:
+    """Headless Chromium with the DevTools endpoint on a loopback port; yields its HTTP address."""
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make chromium`"
+    profile = tempfile.mkdtemp(prefix="amokpi-chromium-")
+    process = subprocess.Popen(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-address=127.0.0.1",
+         "--remote-debugging-port=0", "--window-size=1440,2000", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        active = Path(profile) / "DevToolsActivePort"  # Chromium writes the port it picked here
+        port = wait_for(lambda: active.exists() and active.read_text().split("\n")[0].strip(), 30, "chromium")
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_for(lambda: http_get(f"{endpoint}/json/version"), 30, "devtools")
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_tab(endpoint: str) -> DevTools:
+    request = urllib.request.Request(f"{endpoint}/json/new?about:blank", method="PUT")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        target = json.loads(response.read())
+    tab = DevTools(target["webSocketDebuggerUrl"])
+    tab.call("Page.enable")
+    tab.call("Emulation.setDeviceMetricsOverride", width=1440, height=2000, deviceScaleFactor=1, mobile=False)
+    return tab
+
+
+def render(tab: DevTools, url: str) -> tuple[float, dict]:
+    """Navigate and wait until Streamlit has drawn the page; returns (seconds, final page state)."""
+    started = time.monotonic()
+    tab.call("Page.navigate", url=url)
+    time.sleep(0.2)  # let the old document go before polling the new one
+    deadline = started + RENDER_TIMEOUT
+    state: dict = {}
+    while time.monotonic() < deadline:
+        state = json.loads(str(tab.evaluate(RENDER_STATE_JS) or "{}"))
+        if state.get("exceptions"):
+            break
+        if state.get("ready"):
+            elapsed = time.monotonic() - started
+            # confirm: still ready a moment later (Streamlit may start a second run for the URL state)
+            time.sleep(0.3)
+            again = json.loads(str(tab.evaluate(RENDER_STATE_JS) or "{}"))
+            if again.get("ready"):
+                return elapsed, again
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not render in {RENDER_TIMEOUT:.0f} s: {state}")
+
+
+def screenshot(tab: DevTools, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to its height first."""
+    height = tab.evaluate(
+        "(() => { const m = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
+        " return m ? Math.ceil(m.getBoundingClientRect().top + m.scrollHeight) : 2000; })()"
+    )
+    height = min(max(int(height or 2000) + 80, 1000), 8000)
+    tab.call("Emulation.setDeviceMetricsOverride", width=1440, height=height, deviceScaleFactor=1, mobile=False)
+    time.sleep(0.5)  # let the charts lay out at the new size
+    try:
+        shot = tab.call("Page.captureScreenshot", format="png")
+        path.write_bytes(base64.b64decode(shot["data"]))
+    finally:
+        tab.call("Emulation.setDeviceMetricsOverride", width=1440, height=2000, deviceScaleFactor=1, mobile=False)
+
+
+def page_url(base: str, page: str, **query: object) -> str:
+    return f"{base}/?{urlencode({'page': page, **query})}"
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_every_page_renders_in_chromium(report_url: str, browser: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab = open_tab(browser)
+    times: dict[str, float] = {}
+    try:
+        render(tab, page_url(report_url, "overview"))  # warm-up: first connection and cache fill
+        for lang in ("ru", "en"):
+            for page in PAGES:
+                seconds, state = render(tab, page_url(report_url, page, lang=lang))
+                name = f"{page}_{lang}.png"
+                screenshot(tab, SCREENSHOTS / name)
+                times[name] = round(seconds, 2)
+                assert not state["exceptions"], (page, lang, state["exceptions"])
+                assert state["title"], (page, lang)
+                if page != "quality":
+                    assert state["tables"] >= 1, (page, lang, state)
+    finally:
+        tab.close()
+    (SCREENSHOTS / "load_times.json").write_text(json.dumps(times, indent=2))
+    print("page load times (s):", json.dumps(times))
+    assert all((SCREENSHOTS / name).stat().st_size > 10_000 for name in times)
+
+
+def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_copy: Path) -> None:
+    with duckdb.connect(str(serving_copy), read_only=True) as con:
+        team, manager = con.execute(
+            "select group_id, manager_id from marts.mart_manager_kpi_monthly where group_id is not null"
+            " order by month_start desc, revenue_amount desc nulls last limit 1").fetchone()
+    tab = open_tab(browser)
+    try:
+        for page in PAGES:
+            seconds, state = render(tab, page_url(report_url, page, team=team, manager=manager))
+            assert not state["exceptions"], (page, state["exceptions"])
+        screenshot(tab, SCREENSHOTS / "quality_filtered_ru.png")
+        seconds, state = render(tab, page_url(report_url, "managers", team=team, manager=manager))
+        screenshot(tab, SCREENSHOTS / "managers_filtered_ru.png")
+        assert state["tables"] >= 2
+    finally:
+        tab.close()
+
+
+def test_publish_while_the_report_is_open(
+    report_url: str, browser: str, serving_copy: Path, demo_warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load publishes a fresh serving copy while the browser keeps re-running pages: neither breaks."""
+    from ingestion import runner
+
+    monkeypatch.setenv("AMOKPI_SERVING", str(serving_copy))  # publish() swaps in at the report's file
+    tab = open_tab(browser)
+    stop = threading.Event()
+    failures: list[object] = []
+    renders: list[float] = []
+
+    def keep_reading() -> None:
+        try:
+            while not stop.is_set():
+                for page in ("overview", "managers", "alerts"):
+                    seconds, state = render(tab, page_url(report_url, page))
+                    renders.append(seconds)
+                    if state["exceptions"]:
+                        failures.append(state["exceptions"])
+        except Exception as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+
+    before = serving_copy.stat()
+    reader = threading.Thread(target=keep_reading, daemon=True)
+    reader.start()
+    try:
+        time.sleep(1.0)
+        # The report holds no lock on the file: publishing (checkpoint + copy + atomic rename) goes through.
+        published = [runner.publish(demo_warehouse.warehouse) for _ in range(3)]
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        reader.join(RENDER_TIMEOUT + 5)
+    try:
+        assert not failures, failures
+        assert all(path == serving_copy.resolve() for path in published)
+        after = serving_copy.stat()  # a new file was swapped in (an inode number alone may be reused)
+        assert (after.st_ino, after.st_mtime_ns) != (before.st_ino, before.st_mtime_ns)
+        assert len(renders) >= 3
+        seconds, state = render(tab, page_url(report_url, "overview"))  # and the report still reads it
+        assert not state["exceptions"] and state["tables"] >= 1
+        screenshot(tab, SCREENSHOTS / "overview_after_publish_ru.png")
+    finally:
+        tab.close()

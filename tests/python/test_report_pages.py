@@ -1,0 +1,468 @@
+"""Every report page and filter, checked against the figures in a warehouse built by the real pipeline."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
+PAGES = ("overview", "funnel", "managers", "manager", "scorecard", "alerts", "quality")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture()
+def serving(demo_warehouse, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("AMOKPI_SERVING", str(demo_warehouse.serving))
+    return demo_warehouse.serving
+
+
+def mart(path: Path, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchdf()
+
+
+def scalar(path: Path, sql: str, params: Sequence[object] = ()) -> object:
+    return mart(path, sql, params).iloc[0, 0]
+
+
+def digits(text: object) -> str:
+    return re.sub(r"\D", "", str(text))
+
+
+def newest_month(path: Path) -> date:
+    return pd.Timestamp(scalar(path, "select max(month_start) from marts.mart_department_kpi_monthly")).date()
+
+
+def open_page(page: str, **query: object) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params["page"] = page
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table(at: AppTest, key: str) -> pd.DataFrame:
+    """The table whose CSV button is `csv_<key>`: every table is drawn with its button right after it."""
+    downloads = [b.key for b in at.download_button]
+    assert len(downloads) == len(at.dataframe), "every table has its CSV download"
+    return at.dataframe[downloads.index(f"csv_{key}")].value
+
+
+def metrics(at: AppTest) -> dict[str, object]:
+    return {m.label: m for m in at.metric}
+
+
+def busiest_team_manager(path: Path, month: date) -> tuple[int, int, str]:
+    """A (team, manager, name) with revenue in `month`, so filtered pages have figures to show."""
+    row = mart(
+        path,
+        "select group_id, manager_id, manager_name from marts.mart_manager_kpi_monthly"
+        " where month_start = ? and group_id is not null order by revenue_amount desc nulls last limit 1",
+        [month],
+    ).iloc[0]
+    return int(row["group_id"]), int(row["manager_id"]), str(row["manager_name"])
+
+
+# ---------------------------------------------------------------- every page, every table
+
+
+def test_every_page_renders_and_offers_csv_of_every_table(serving: Path) -> None:
+    at = open_page("overview")
+    for page in PAGES:
+        for lang in ("ru", "en"):
+            at.radio(key="lang").set_value(lang)
+            at.radio(key="page").set_value(page).run()
+            assert not at.exception, (page, lang, [e.value for e in at.exception])
+            assert not at.warning, (page, lang, [w.value for w in at.warning])
+            assert len(at.download_button) == len(at.dataframe), page  # a CSV button under every table
+            assert all(b.key.startswith("csv_") for b in at.download_button)
+            if page != "quality":  # the data-quality mart is optional and explained when absent
+                assert at.dataframe, page
+
+
+def test_csv_download_holds_the_rows_shown(serving: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+
+    files: dict[str, bytes] = {}
+
+    class Recording(MemoryMediaFileStorage):  # AppTest keeps download payloads in a throwaway store
+        def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001
+            file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
+            files[file_id] = self.get_file(file_id).content
+            return file_id
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
+    at = open_page("managers")
+    for name in ("leaderboard", "comparison"):
+        (button,) = [b for b in at.download_button if b.key == f"csv_{name}"]
+        payload = files[Path(button.proto.url).stem]
+        assert payload.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM, so Excel reads Cyrillic names
+        downloaded = pd.read_csv(io.BytesIO(payload), encoding="utf-8-sig")
+        shown = table(at, name)
+        assert list(downloaded.columns) == list(shown.columns)
+        assert list(downloaded["manager_name"]) == list(shown["manager_name"])
+        assert downloaded["revenue_amount"].tolist() == pytest.approx(shown["revenue_amount"].tolist(), nan_ok=True)
+
+
+# ---------------------------------------------------------------- overview
+
+
+def test_overview_compares_with_plan(serving: Path) -> None:
+    month = newest_month(serving)
+    row = mart(serving, "select revenue_amount, plan_revenue_amount, plan_fulfillment_rate, deals_won_count,"
+               " plan_deals_count from marts.mart_department_kpi_monthly where month_start = ?", [month]).iloc[0]
+    at = open_page("overview")
+    cards = metrics(at)
+    assert digits(cards["План по выручке"].value) == f"{row['plan_revenue_amount']:.0f}"
+    fulfilment = cards["Выполнение плана"]
+    assert fulfilment.value == f"{row['plan_fulfillment_rate'] * 100:.1f}\u00a0%".replace(".", ",")
+    gap = row["revenue_amount"] - row["plan_revenue_amount"]
+    assert digits(fulfilment.delta) == f"{abs(gap):.0f}" and str(fulfilment.delta).startswith("-" if gap < 0 else "+")
+    history = table(at, "overview")
+    assert list(history["month_start"])[0] == month
+    assert history["revenue_amount"].iloc[0] == row["revenue_amount"]
+
+
+def test_month_filter_from_the_url_shows_that_month(serving: Path) -> None:
+    months = mart(serving, "select month_start, revenue_amount from marts.mart_department_kpi_monthly"
+                  " order by month_start")
+    first = months.iloc[0]
+    month = pd.Timestamp(first["month_start"]).date()
+    at = open_page("overview", month=month.isoformat())
+    assert at.selectbox(key="month").value == month
+    assert digits(metrics(at)["Выручка"].value) == f"{first['revenue_amount']:.0f}"
+    assert "нет данных за прошлый месяц" in [c.value for c in at.caption]  # the first month has no predecessor
+
+
+def test_pipeline_filter_on_overview(serving: Path) -> None:
+    month = newest_month(serving)
+    rows = mart(serving, "select pipeline_id, revenue_amount, leads_created_count from marts.mart_pipeline_monthly"
+                " where month_start = ? order by pipeline_id", [month])
+    for _, row in rows.iterrows():
+        at = open_page("overview", pipeline=int(row["pipeline_id"]))
+        cards = metrics(at)
+        assert digits(cards["Выручка воронки"].value) == f"{row['revenue_amount']:.0f}"
+        assert digits(cards["Лиды в воронке"].value) == str(int(row["leads_created_count"]))
+
+
+@pytest.mark.parametrize("team_mart", [True, False], ids=["team-mart", "no-team-mart"])
+def test_team_and_manager_filters_on_overview(
+    serving: Path, team_mart: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    month = newest_month(serving)
+    team, manager, name = busiest_team_manager(serving, month)
+    if not team_mart:  # a warehouse built before mart_team_kpi_monthly existed
+        older = tmp_path / "older.duckdb"
+        shutil.copyfile(serving, older)
+        with duckdb.connect(str(older)) as con:
+            con.execute("drop table if exists marts.mart_team_kpi_monthly")
+        monkeypatch.setenv("AMOKPI_SERVING", str(older))
+        serving = older
+    if team_mart:  # the team mart has every KPI, rates included
+        team_row = mart(serving, "select revenue_amount as revenue, calls_count as calls, win_rate"
+                        " from marts.mart_team_kpi_monthly where month_start = ? and group_id = ?",
+                        [month, team]).iloc[0]
+    else:  # without it, only what adds up over the team's managers
+        team_row = mart(serving, "select sum(revenue_amount) as revenue, sum(calls_count) as calls"
+                        " from marts.mart_manager_kpi_monthly where month_start = ? and group_id = ?",
+                        [month, team]).iloc[0]
+    at = open_page("overview", team=team)
+    cards = metrics(at)
+    assert digits(cards["Выручка"].value) == f"{team_row['revenue']:.0f}"
+    assert digits(cards["Звонки"].value) == f"{team_row['calls']:.0f}"
+    if team_mart:
+        assert cards["Доля выигранных"].value == f"{team_row['win_rate'] * 100:.1f}\u00a0%".replace(".", ",")
+    else:
+        assert "Доля выигранных" not in cards  # a rate does not add up across a team
+
+    person = mart(serving, "select revenue_amount, win_rate, plan_fulfillment_rate from marts.mart_manager_kpi_monthly"
+                  " where month_start = ? and manager_id = ?", [month, manager]).iloc[0]
+    at = open_page("overview", team=team, manager=manager)
+    cards = metrics(at)
+    assert f"Менеджер: {name}" in [c.value for c in at.caption]
+    assert digits(cards["Выручка"].value) == f"{person['revenue_amount']:.0f}"
+    if pd.notna(person["win_rate"]):
+        assert cards["Доля выигранных"].value == f"{person['win_rate'] * 100:.1f}\u00a0%".replace(".", ",")
+
+
+# ---------------------------------------------------------------- funnel
+
+
+def test_funnel_shows_conversion_time_in_stage_and_loss_reasons(serving: Path) -> None:
+    month = newest_month(serving)
+    pipeline = int(scalar(serving, "select min(pipeline_id) from marts.mart_funnel_stages"))
+    stages = mart(serving, "select status_name, leads_reached_count, stage_conversion_rate, median_hours_in_stage"
+                  " from marts.mart_funnel_stages where month_start = ? and pipeline_id = ?"
+                  " order by stage_sort, status_id", [month, pipeline])
+    reasons = mart(serving, "select loss_reason_name, sum(leads_lost_count) as lost from marts.mart_funnel_loss_reasons"
+                   " where month_start = ? and pipeline_id = ? group by all", [month, pipeline])
+    at = open_page("funnel", pipeline=pipeline)
+    shown = table(at, "funnel")
+    assert list(shown["status_name"]) == list(stages["status_name"])
+    pd.testing.assert_series_equal(shown["stage_conversion_rate"], stages["stage_conversion_rate"], check_names=False)
+    pd.testing.assert_series_equal(shown["median_hours_in_stage"], stages["median_hours_in_stage"], check_names=False)
+    subheaders = [s.value for s in at.subheader]
+    assert {"Воронка: сколько лидов дошло до этапа", "Время на этапе, ч", "Причины отказа"} <= set(subheaders)
+    lost = table(at, "loss_reasons").groupby("loss_reason_name")["leads_lost_count"].sum()
+    assert lost.to_dict() == reasons.set_index("loss_reason_name")["lost"].to_dict()
+
+
+def test_funnel_honours_team_and_manager(serving: Path) -> None:
+    month = newest_month(serving)
+    team, manager, _ = busiest_team_manager(serving, month)
+    pipeline = int(scalar(serving, "select min(pipeline_id) from marts.mart_funnel_stages"))
+    own = mart(serving, "select status_name, leads_entered_count from marts.mart_manager_funnel_stages"
+               " where month_start = ? and pipeline_id = ? and manager_id = ? order by stage_sort, status_id",
+               [month, pipeline, manager])
+    at = open_page("funnel", pipeline=pipeline, team=team, manager=manager)
+    shown = table(at, "funnel")
+    assert list(shown["leads_entered_count"]) == list(own["leads_entered_count"])
+
+    team_sum = scalar(serving, "select sum(leads_entered_count) from marts.mart_manager_funnel_stages f"
+                      " join marts.dim_managers m using (account_id, manager_id)"
+                      " where month_start = ? and pipeline_id = ? and m.group_id = ?", [month, pipeline, team])
+    at = open_page("funnel", pipeline=pipeline, team=team)
+    assert table(at, "funnel")["leads_entered_count"].sum() == team_sum
+
+
+# ---------------------------------------------------------------- managers
+
+
+def test_comparison_table_has_the_team_average(serving: Path) -> None:
+    month = newest_month(serving)
+    average = mart(serving, "select revenue_amount, calls_count from marts.mart_manager_comparison"
+                   " where month_start = ? and is_team_average", [month]).iloc[0]
+    managers = mart(serving, "select count(*) as n from marts.mart_manager_comparison"
+                    " where month_start = ? and not is_team_average", [month])["n"].iloc[0]
+    at = open_page("managers", lang="en")
+    shown = table(at, "comparison")
+    assert len(shown) == managers + 1
+    last = shown.iloc[-1]
+    assert last["manager_name"] == "Team average" and bool(last["is_team_average"])
+    assert last["revenue_amount"] == pytest.approx(average["revenue_amount"])
+    assert last["calls_count"] == pytest.approx(average["calls_count"])
+
+
+def test_team_filter_narrows_managers(serving: Path) -> None:
+    month = newest_month(serving)
+    team, _, _ = busiest_team_manager(serving, month)
+    names = mart(serving, "select manager_name from marts.mart_manager_kpi_monthly"
+                 " where month_start = ? and group_id = ?", [month, team])["manager_name"]
+    at = open_page("managers", team=team)
+    assert sorted(table(at, "leaderboard")["manager_name"]) == sorted(names)
+    compared = table(at, "comparison")
+    assert sorted(compared.loc[~compared["is_team_average"], "manager_name"]) == sorted(names)
+    # the manager filter only offers the team's people
+    assert at.selectbox(key="manager").options[1:] == sorted(names)
+
+
+def test_manager_drill_down_trends(serving: Path) -> None:
+    month = newest_month(serving)
+    team, manager, name = busiest_team_manager(serving, month)
+    history = mart(serving, "select month_start, revenue_amount from marts.mart_manager_kpi_monthly"
+                   " where manager_id = ? and month_start <= ? order by month_start desc", [manager, month])
+    at = open_page("manager", manager=manager)
+    assert at.subheader[0].value.startswith(name)
+    assert digits(metrics(at)["Выручка"].value) == f"{history['revenue_amount'].iloc[0]:.0f}"
+    monthly = table(at, f"manager_{manager}")
+    assert list(monthly["month_start"]) == [pd.Timestamp(m).date() for m in history["month_start"]]
+    assert list(monthly["revenue_amount"]) == list(history["revenue_amount"])
+    kpis = scalar(serving, "select count(*) from marts.mart_manager_scorecard where manager_id = ? and month_start = ?",
+                  [manager, month])
+    assert len(table(at, f"scorecard_{manager}")) == kpis
+
+
+def test_manager_drill_down_defaults_to_the_leader(serving: Path) -> None:
+    month = newest_month(serving)
+    leader = scalar(serving, "select manager_name from marts.mart_manager_kpi_monthly where month_start = ?"
+                    " order by revenue_amount desc nulls last, manager_name limit 1", [month])
+    at = open_page("manager", lang="en")
+    assert any(str(leader) in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------- scorecard
+
+
+def test_scorecard_matrix(serving: Path) -> None:
+    month = newest_month(serving)
+    rows = mart(serving, "select manager_name, kpi, attainment, total_score, score_rank"
+                " from marts.mart_manager_scorecard where month_start = ?", [month])
+    at = open_page("scorecard")
+    matrix = table(at, "scorecard_matrix")
+    assert sorted(matrix["manager_name"]) == sorted(rows["manager_name"].unique())
+    assert list(matrix["score_rank"]) == sorted(matrix["score_rank"])
+    for _, row in rows.iterrows():
+        cell = matrix.loc[matrix["manager_name"] == row["manager_name"]].iloc[0]
+        assert cell[row["kpi"]] == pytest.approx(row["attainment"], nan_ok=True)
+        assert cell["total_score"] == pytest.approx(row["total_score"])
+    assert len(table(at, "scorecard")) == len(rows)
+
+
+def test_scorecard_honours_team(serving: Path) -> None:
+    month = newest_month(serving)
+    team, _, _ = busiest_team_manager(serving, month)
+    names = mart(serving, "select distinct manager_name from marts.mart_manager_scorecard"
+                 " where month_start = ? and group_id = ?", [month, team])["manager_name"]
+    at = open_page("scorecard", team=team)
+    assert sorted(table(at, "scorecard_matrix")["manager_name"]) == sorted(names)
+
+
+# ---------------------------------------------------------------- alerts
+
+
+def test_alerts_count_and_local_time(serving: Path) -> None:
+    month = newest_month(serving)
+    pipeline = int(scalar(serving, "select min(pipeline_id) from marts.mart_funnel_stages"))
+    judged = scalar(serving, "select max(month_start) from marts.mart_alerts where month_start <= ?", [month])
+    expected = mart(serving, "select alert_type, detected_at from marts.mart_alerts"
+                    " where (month_start is null or month_start = ?) and (pipeline_id is null or pipeline_id = ?)",
+                    [judged, pipeline])
+    assert set(expected["alert_type"]) > {"no_first_response"}, "lead and manager alerts both show"
+    assert not expected.empty, "the demo account should raise alerts"
+    at = open_page("alerts", pipeline=pipeline)
+    assert digits(metrics(at)["Всего сигналов"].value) == str(len(expected))
+    shown = table(at, "alerts")
+    assert len(shown) == len(expected)
+    timezone = str(scalar(serving, "select timezone from staging.stg_amocrm__accounts"))
+    utc = pd.Timestamp(expected["detected_at"].max()).tz_localize("UTC")
+    assert shown["detected_at"].max() == utc.tz_convert(ZoneInfo(timezone)).tz_localize(None)
+    assert f"Время указано в часовом поясе аккаунта: {timezone}." in [c.value for c in at.caption]
+
+
+def test_alerts_honour_manager(serving: Path) -> None:
+    month = newest_month(serving)
+    manager, name = mart(serving, "select manager_id, manager_name from marts.mart_alerts where manager_id is not null"
+                         " group by all order by count(*) desc limit 1").iloc[0]
+    count = scalar(serving, "select count(*) from marts.mart_alerts where manager_id = ? and (month_start is null"
+                   " or month_start = (select max(month_start) from marts.mart_alerts where month_start <= ?))",
+                   [int(manager), month])
+    at = open_page("alerts", manager=int(manager))
+    shown = table(at, "alerts")
+    assert len(shown) == count and set(shown["manager_name"]) == {name}
+
+
+def test_alerts_empty_state_explains(serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    quiet = tmp_path / "quiet.duckdb"
+    shutil.copyfile(serving, quiet)
+    with duckdb.connect(str(quiet)) as con:
+        con.execute("delete from marts.mart_alerts")
+    monkeypatch.setenv("AMOKPI_SERVING", str(quiet))
+    at = open_page("alerts", lang="en")
+    assert not at.dataframe
+    assert [i.value for i in at.info][0].startswith("No alerts for these filters")
+
+
+# ---------------------------------------------------------------- data quality
+
+
+QUALITY_DDL = """
+create table if not exists marts.data_quality_runs (
+    run_id varchar not null, checked_at timestamp not null, tool varchar not null, suite varchar,
+    check_name varchar not null, table_name varchar, column_name varchar, severity varchar not null,
+    status varchar not null, failing_rows bigint, rows_checked bigint, message varchar)"""
+
+
+def account_time(path: Path, value: object) -> pd.Timestamp:
+    timezone = str(scalar(path, "select timezone from staging.stg_amocrm__accounts"))
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
+    return stamp.tz_convert(ZoneInfo(timezone))
+
+
+def test_quality_shows_last_load_in_account_time(serving: Path) -> None:
+    loaded = scalar(serving, "select max(inserted_at) from raw_amocrm._dlt_loads where status = 0")
+    at = open_page("quality", lang="en")
+    assert metrics(at)["Last load"].value == account_time(serving, loaded).strftime("%Y-%m-%d %H:%M")
+
+
+def test_quality_without_its_mart_says_not_available(
+    serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "bare.duckdb"
+    shutil.copyfile(serving, bare)
+    with duckdb.connect(str(bare)) as con:
+        con.execute("drop table if exists marts.data_quality_runs")
+    monkeypatch.setenv("AMOKPI_SERVING", str(bare))
+    at = open_page("quality", lang="en")
+    assert any("not available yet" in i.value for i in at.info)
+    assert "Last load" in metrics(at)
+
+
+def test_quality_shows_each_tools_latest_run(serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = tmp_path / "checked.duckdb"
+    shutil.copyfile(serving, checked)
+    with duckdb.connect(str(checked)) as con:
+        con.execute(QUALITY_DDL)
+        newest = con.execute("select coalesce(max(checked_at), timestamp '2026-01-01') from marts.data_quality_runs"
+                             ).fetchone()[0]
+        later = pd.Timestamp(newest) + pd.Timedelta(hours=1)
+        con.executemany(
+            "insert into marts.data_quality_runs (run_id, checked_at, tool, check_name, table_name, severity, status,"
+            " failing_rows, message) values (?, ?, ?, ?, ?, 'error', ?, ?, ?)",
+            [("zz-new", later, "gx", "expect_a", "marts.fct_leads", "pass", 0, ""),
+             ("zz-new", later, "gx", "expect_b", "marts.fct_leads", "fail", 3, "3 rows unexpected"),
+             ("zz-new", later, "gx", "expect_c", "raw_amocrm.leads", "warn", 1, "1 row unexpected")],
+        )
+    dbt = mart(checked, "select count(*) as checks, count(*) filter (where status = 'fail') as failed"
+               " from marts.data_quality_runs where tool = 'dbt' and run_id ="
+               " (select arg_max(run_id, checked_at) from marts.data_quality_runs where tool = 'dbt')").iloc[0]
+    monkeypatch.setenv("AMOKPI_SERVING", str(checked))
+    at = open_page("quality", lang="en")
+    cards = metrics(at)
+    gx_card = cards["Great Expectations: failed / checks"]
+    assert gx_card.value == "1 / 3" and gx_card.delta == "1 warnings"
+    assert dbt["checks"] > 0, "the fixture's dbt build records its tests"
+    assert cards["dbt tests: failed / checks"].value == f"{dbt['failed']} / {dbt['checks']:,}"
+    latest = table(at, "quality_latest")
+    assert list(latest["status"].iloc[:2]) == ["fail", "warn"]  # problems first
+    gx = latest[latest["tool"] == "gx"]
+    assert set(gx["run_id"]) == {"zz-new"} and len(gx) == 3
+    assert gx["checked_at"].iloc[0] == account_time(checked, later).tz_localize(None)
+    history = table(at, "quality_history")
+    assert history.iloc[0]["run_id"] == "zz-new" and history.iloc[0]["failed_count"] == 1
+
+
+# ---------------------------------------------------------------- URL state
+
+
+def test_filters_live_in_the_url(serving: Path) -> None:
+    month = newest_month(serving)
+    team, manager, _ = busiest_team_manager(serving, month)
+    pipeline = int(scalar(serving, "select max(pipeline_id) from marts.mart_funnel_stages"))
+    at = open_page("funnel", lang="en", month=month.isoformat(), pipeline=pipeline, team=team, manager=manager)
+    assert at.radio(key="lang").value == "en" and at.radio(key="page").value == "funnel"
+    assert at.selectbox(key="pipeline").value == pipeline
+    assert at.selectbox(key="team").value == team and at.selectbox(key="manager").value == manager
+    # a widget change is written back, so the address can be shared
+    at.radio(key="page").set_value("scorecard").run()
+    at.selectbox(key="manager").set_value(None).run()
+    assert at.query_params["page"] == "scorecard"
+    assert at.query_params["team"] == str(team) and "manager" not in at.query_params
+    assert at.query_params["month"] == month.isoformat() and at.query_params["pipeline"] == str(pipeline)
+
+
+def test_bad_url_values_fall_back_to_defaults(serving: Path) -> None:
+    at = open_page("nonsense", month="yesterday", pipeline="-1", team="x", manager="123")
+    assert at.radio(key="page").value == "overview"
+    assert at.selectbox(key="month").value == newest_month(serving)
+    assert at.selectbox(key="team").value is None and at.selectbox(key="manager").value is None
