@@ -38,6 +38,8 @@ LABELS: dict[Lang, dict[str, str]] = {
         "role_senior": "Старший менеджер",
         "role_team_lead": "Руководитель группы",
         "main_pipeline": "Воронка не выбрана в фильтре — показана основная: «{pipeline}».",
+        "all_pipelines_note": "Показатели менеджеров считаются по всем воронкам: "
+                              "фильтр «{pipeline}» здесь не применяется.",
         "pipeline_leads_created_count": "Лиды в воронке",
         "pipeline_deals_won_count": "Выиграно в воронке",
         "pipeline_revenue_amount": "Выручка воронки",
@@ -213,6 +215,7 @@ LABELS: dict[Lang, dict[str, str]] = {
         "role_senior": "Senior",
         "role_team_lead": "Team lead",
         "main_pipeline": "No pipeline picked in the filter: showing the main one, “{pipeline}”.",
+        "all_pipelines_note": "Manager KPIs cover every pipeline: the “{pipeline}” filter does not apply here.",
         "pipeline_leads_created_count": "Pipeline leads",
         "pipeline_deals_won_count": "Pipeline deals won",
         "pipeline_revenue_amount": "Pipeline revenue",

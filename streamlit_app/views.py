@@ -182,8 +182,15 @@ def funnel(ctx: Context) -> None:
 # ---------------------------------------------------------------- managers
 
 
+def _pipeline_not_applicable(ctx: Context) -> None:
+    # manager KPIs and scores are per manager across pipelines; say so rather than filter silently
+    if ctx.pipeline is not None:
+        st.caption(t(ctx.lang, "all_pipelines_note", pipeline=ctx.pipeline[1]))
+
+
 def managers(ctx: Context) -> None:
     lang = ctx.lang
+    _pipeline_not_applicable(ctx)
     frame = data.managers(ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
     if frame.empty:
         st.info(t(lang, "no_manager_data", month=ctx.month_text))
@@ -212,6 +219,7 @@ def managers(ctx: Context) -> None:
 def manager(ctx: Context) -> None:
     """One manager's month against the previous one and the plan, with monthly and weekly trends."""
     lang = ctx.lang
+    _pipeline_not_applicable(ctx)
     if ctx.manager is None:
         board = data.managers(ctx.account_id, ctx.month, ctx.team_id, None)
         if board.empty:
@@ -265,6 +273,7 @@ def _next_month(month: date) -> date:
 
 def scorecard(ctx: Context) -> None:
     lang = ctx.lang
+    _pipeline_not_applicable(ctx)
     if not data.has("mart_manager_scorecard"):
         st.info(t(lang, "no_optional_mart", mart="mart_manager_scorecard"))
         return

@@ -466,3 +466,13 @@ def test_bad_url_values_fall_back_to_defaults(serving: Path) -> None:
     assert at.radio(key="page").value == "overview"
     assert at.selectbox(key="month").value == newest_month(serving)
     assert at.selectbox(key="team").value is None and at.selectbox(key="manager").value is None
+
+
+def test_pipeline_filter_is_said_not_to_apply_to_manager_pages(serving: Path) -> None:
+    pipelines = mart(serving, "select pipeline_id, pipeline_name from marts.mart_pipeline_monthly "
+                              "order by pipeline_id limit 1", [])
+    pipeline_id, name = int(pipelines["pipeline_id"][0]), str(pipelines["pipeline_name"][0])
+    for page in ("managers", "scorecard"):
+        at = open_page(page, pipeline=pipeline_id)
+        assert any(name in c.value and "не применяется" in c.value for c in at.caption), page
+        assert not any("не применяется" in c.value for c in open_page(page).caption), page
