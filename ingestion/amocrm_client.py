@@ -5,6 +5,9 @@
 - dlt's client retries 429, 5xx, time-outs and connection errors with exponential backoff; a
   200 whose body is not JSON is retried the same way.
 - 204 means "no (more) records"; 401/402/403/404 fail fast with a message saying what to fix.
+- A listing ends on 204 or a page without `_links.next`, never on a short page (amoCRM serves
+  custom fields 50 a page whatever `limit` asks). Every listing is bounded: at most `max_pages`
+  pages, and a server that serves the same page again is stopped.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ class AmoCrmError(RuntimeError):
 
 class AmoCrmAccessError(AmoCrmError):
     """The account refused us: bad or expired token (401), unpaid account (402), no access (403)."""
+
+
+class EndlessListing(AmoCrmError):
+    """A listing that does not end: the same page again, or more pages than any account holds."""
 
 
 class MalformedPage(AmoCrmError):
@@ -90,8 +97,9 @@ class Page:
 class AmoCrmClient:
     def __init__(self, base_url: str, auth: AuthBase, requests_per_second: float = 7.0,
                  request_timeout: float = 60.0, request_max_attempts: int = 5,
-                 request_backoff_factor: float = 1.0) -> None:
+                 request_backoff_factor: float = 1.0, max_pages: int = 20_000) -> None:
         self.base_url = base_url.rstrip("/")
+        self.max_pages = max_pages
         session = Client(
             raise_for_status=False,
             request_timeout=request_timeout,
@@ -127,15 +135,37 @@ class AmoCrmClient:
 
     def pages(self, path: str, key: str, params: dict[str, Any], limit: int,
               first_page: int = 1) -> Iterator[Page]:
-        """amoCRM page-number paging: stop on 204, a page without `_links.next`, or a short page."""
+        """amoCRM page-number paging: stop on 204 or a page without `_links.next` (a short page
+        is not the end: custom fields come 50 a page whatever `limit` says)."""
+        guard = PagingGuard(path, self.max_pages)
         number = first_page
         while True:
             body = self.get(path, {**params, "page": number, "limit": limit})
             if body is None:
                 return
             records = (body.get("_embedded") or {}).get(key) or []
-            has_next = bool((body.get("_links") or {}).get("next")) and len(records) >= limit
+            guard.check(records)
+            has_next = bool((body.get("_links") or {}).get("next")) and bool(records)
             yield Page(number, records, has_next, path)
             if not has_next:
                 return
             number += 1
+
+
+class PagingGuard:
+    """Bounds one listing: at most `max_pages` pages, and never the same page twice in a row."""
+
+    def __init__(self, path: str, max_pages: int) -> None:
+        self.path, self.max_pages = path, max_pages
+        self.pages = 0
+        self._last: tuple | None = None
+
+    def check(self, records: list) -> None:
+        self.pages += 1
+        if self.pages > self.max_pages:
+            raise EndlessListing(f"{self.path} served more than {self.max_pages} pages; stopped "
+                                 "(SOURCES__AMOCRM__MAX_PAGES raises the bound)")
+        ids = tuple(r.get("id") if isinstance(r, dict) else repr(r) for r in records)
+        if ids and ids == self._last:
+            raise EndlessListing(f"{self.path} served the same page twice; stopped instead of looping")
+        self._last = ids

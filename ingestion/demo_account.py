@@ -27,6 +27,13 @@ PLANTED = {
 }
 
 
+# Task types every account has (`/api/v4/account?with=task_types`); accounts add their own.
+BUILTIN_TASK_TYPES = (
+    {"id": 1, "name": "Связаться", "color": None, "icon_id": None, "code": "FOLLOW_UP"},
+    {"id": 2, "name": "Встреча", "color": None, "icon_id": None, "code": "MEETING"},
+)
+
+
 @dataclass
 class DemoAccount:
     """Every record the demo API serves, as amoCRM API v4 represents it."""
@@ -37,11 +44,18 @@ class DemoAccount:
     leads: list[dict] = field(default_factory=list)
     contacts: list[dict] = field(default_factory=list)
     companies: list[dict] = field(default_factory=list)
-    tasks: list[dict] = field(default_factory=list)
+    tasks: list[dict] = field(default_factory=list)  # on leads, contacts, companies or nothing
     events: list[dict] = field(default_factory=list)
-    notes: list[dict] = field(default_factory=list)  # lead notes (calls among them)
+    notes: list[dict] = field(default_factory=list)  # notes on lead cards (calls among them)
+    contact_notes: list[dict] = field(default_factory=list)  # notes on contact cards
+    company_notes: list[dict] = field(default_factory=list)  # notes on company cards
     loss_reasons: list[dict] = field(default_factory=list)
     custom_fields: list[dict] = field(default_factory=list)  # definitions; entity_type says whose
+    task_types: list[dict] = field(default_factory=lambda: [dict(t) for t in BUILTIN_TASK_TYPES])
+
+    def notes_of(self, card: str) -> list[dict]:
+        """The notes of one card type: "leads", "contacts" or "companies"."""
+        return {"leads": self.notes, "contacts": self.contact_notes, "companies": self.company_notes}[card]
 
     def counts(self) -> dict[str, int]:
         return {
@@ -53,7 +67,8 @@ class DemoAccount:
             "companies": len(self.companies),
             "tasks": len(self.tasks),
             "events": len(self.events),
-            "notes": len(self.notes),
+            "notes": len(self.notes) + len(self.contact_notes) + len(self.company_notes),
+            "task_types": len(self.task_types),
             "loss_reasons": len(self.loss_reasons),
             "custom_fields": len(self.custom_fields),
         }
@@ -308,12 +323,14 @@ def make_event(
     value_after: list | None = None,
     value_before: list | None = None,
     account_id: int = ACCOUNT_ID,
+    entity_type: str = "lead",
 ) -> dict:
+    """An event on a lead (or, with `entity_type` "contact"/"company", on that card; `lead_id` is its id)."""
     return {
         "id": event_id,
         "type": event_type,
         "entity_id": lead_id,
-        "entity_type": "lead",
+        "entity_type": entity_type,
         "created_by": created_by,
         "created_at": created_at,
         "value_after": value_after or [],
@@ -336,8 +353,11 @@ def make_call_note(
     call_status: int,
     group_id: int | None = None,
     account_id: int = ACCOUNT_ID,
+    call_responsible: int | None = None,
 ) -> dict:
-    """A call note; `direction` is "in" or "out". call_status 4 = talked (connected)."""
+    """A call note on a card (`lead_id` is the card's id: a lead, contact or company, by the list it
+    is put in); `direction` is "in" or "out". call_status 4 = talked (connected). amoCRM names the
+    user the call belongs to in `params.call_responsible` (default: `user_id`)."""
     return {
         "id": note_id,
         "entity_id": lead_id,
@@ -356,6 +376,7 @@ def make_call_note(
             "phone": f"+7900{note_id % 10_000_000:07d}",
             "call_result": "Разговор состоялся" if call_status == 4 else "",
             "call_status": call_status,
+            "call_responsible": user_id if call_responsible is None else call_responsible,
         },
         "account_id": account_id,
         "is_needs_to_be_deleted": False,
@@ -374,8 +395,11 @@ def make_task(
     group_id: int | None = None,
     text: str = "",
     account_id: int = ACCOUNT_ID,
+    entity_type: str | None = None,
 ) -> dict:
-    """amoCRM has no completion timestamp: a completed task's updated_at is when it was closed."""
+    """A task on a lead (or, with `entity_type` "contacts"/"companies", on that card; `lead_id` is its
+    id), or on nothing. amoCRM has no completion timestamp: a completed task's updated_at is when
+    it was closed."""
     return {
         "id": task_id,
         "created_by": user_id,
@@ -385,7 +409,7 @@ def make_task(
         "responsible_user_id": user_id,
         "group_id": group_id,
         "entity_id": lead_id,
-        "entity_type": "leads" if lead_id else None,
+        "entity_type": (entity_type or "leads") if lead_id else None,
         "duration": 3600 if task_type_id == 2 else 0,
         "is_completed": is_completed,
         "task_type_id": task_type_id,
@@ -454,6 +478,16 @@ LOSS_REASONS = [
     (5_005, "Нецелевой запрос"),
 ]
 SOURCES = ["Сайт", "Входящий звонок", "Рекомендация", "Реклама", "Выставка"]
+# The account's own task type: amoCRM accounts add types such as «Звонок» beside the built-in ones.
+CALL_TASK_TYPE = {"id": 2_517_001, "name": "Звонок", "color": "#ffdc7f", "icon_id": 5, "code": None}
+# Lead custom fields beyond «Источник»: real accounts hold dozens, more than one 50-field page.
+LEAD_FIELD_TYPES = [
+    ("Бюджет клиента", "numeric"), ("Дата договора", "date"), ("Сайт клиента", "url"), ("Комментарий", "textarea"),
+    ("Оплачено", "checkbox"), ("Дата и время встречи", "date_time"), ("Адрес доставки", "smart_address"),
+    ("Реквизиты", "legal_entity"), ("Дата рождения ЛПР", "birthday"), ("Сумма предоплаты", "monetary"),
+    ("Метка", "text"), ("Регион", "select"), ("Товары", "multiselect"), ("Тип клиента", "radiobutton"),
+]
+EXTRA_LEAD_FIELDS = 56  # 57 lead fields in all
 SOURCE_FIELD_ID = 900_001
 SOURCE_ENUM_IDS = {name: SOURCE_FIELD_ID * 10 + i for i, name in enumerate(SOURCES)}
 
@@ -502,6 +536,12 @@ class _Builder:
         self.company_id = 40_000_000
         self.acc = DemoAccount(account=make_account(created_at=int(self.start.timestamp()) - 86400 * 30))
         self.won_contacts: list[int] = []
+        # a second stream for what amoCRM's documented behaviour adds (custom task types, meetings
+        # on contact cards, clients with two deals at once, calls to a company's phone), so the
+        # main stream, and with it every lead, call and stage move, stays as it was
+        self.aux = random.Random(seed * 7_919 + 1)
+        self.recent_parties: list[tuple[int, int | None]] = []
+        self.party: tuple[int, int | None] = (0, None)  # the current lead's contact and company
 
     # time helpers ---------------------------------------------------------------------------
     def _working_time(self, day_start: datetime) -> int:
@@ -538,11 +578,22 @@ class _Builder:
         done_at = till - self.rng.randint(0, int(due_h * 1800) + 60)
         done = self.rng.random() < done_p and done_at < self.end
         group_id = GROUPS[user[2]][0]
-        self.acc.tasks.append(
-            make_task(self.task_id, lead_id, user[0], ttype, at, till, done, max(done_at, at + 60), group_id, text)
-        )
+        card_id, card = lead_id, "leads"
+        if ttype == 1 and self.aux.random() < 0.5:
+            ttype = CALL_TASK_TYPE["id"]  # the account's own «Звонок» type
+        elif ttype == 2 and self.aux.random() < 0.2:
+            card_id, card = self.party[0], "contacts"  # a meeting set on the client's contact card
+        self.acc.tasks.append(make_task(self.task_id, card_id, user[0], ttype, at, till, done, max(done_at, at + 60),
+                                        group_id, text, entity_type=card))
 
     def _contact(self, user: tuple, at: int, lead_n: int) -> tuple[int, int | None]:
+        party = self._new_or_won_contact(user, at, lead_n)
+        if self.recent_parties and self.aux.random() < 0.04:
+            party = self.aux.choice(self.recent_parties)  # a client asks for a second deal meanwhile
+        self.recent_parties = (self.recent_parties + [party])[-30:]
+        return party
+
+    def _new_or_won_contact(self, user: tuple, at: int, lead_n: int) -> tuple[int, int | None]:
         if self.won_contacts and self.rng.random() < 0.15:
             return self.rng.choice(self.won_contacts), None
         self.contact_id += 1
@@ -580,6 +631,7 @@ class _Builder:
             acc.users.append(make_user(m[0], m[1], GROUPS[m[2]], ROLES[m[3]]))
         archived = make_pipeline(8_100_003, "Тендеры (архив)", ARCHIVED_STAGES, sort=3)
         archived["is_archive"] = True
+        acc.task_types.append(dict(CALL_TASK_TYPE))
         acc.pipelines = [
             make_pipeline(8_100_001, "Продажи", MAIN_STAGES, sort=1, is_main=True),
             make_pipeline(8_100_002, "Partners", PARTNER_STAGES, sort=2, won_name="Closed - won",
@@ -591,6 +643,12 @@ class _Builder:
             make_custom_field(900_101, "contacts", "Телефон", "multitext", ["WORK", "MOB"], code="PHONE"),
             make_custom_field(900_201, "companies", "ИНН", "text"),
         ]
+        for i in range(EXTRA_LEAD_FIELDS):
+            name, ftype = LEAD_FIELD_TYPES[i % len(LEAD_FIELD_TYPES)]
+            has_enums = ftype in ("select", "multiselect", "radiobutton")
+            enums = ["Вариант 1", "Вариант 2", "Вариант 3"] if has_enums else None
+            label = name if i < len(LEAD_FIELD_TYPES) else f"{name} {i // len(LEAD_FIELD_TYPES) + 1}"
+            acc.custom_fields.insert(1 + i, make_custom_field(900_002 + i, "leads", label, ftype, enums))
         acc.loss_reasons = [
             {"id": i, "name": n, "sort": k * 10, "created_at": int(self.start.timestamp()) - 86400,
              "updated_at": int(self.start.timestamp()) - 86400}
@@ -606,6 +664,7 @@ class _Builder:
                 lead_id += 1
                 day = m_start + timedelta(days=self.rng.randrange(days))
                 self._lead(lead_id, self._working_time(day), self.rng.choice(active), active)
+        place_calls(acc, self.aux)
         return acc
 
     def _lead(self, lead_id: int, created_at: int, user: tuple, active: list[tuple]) -> None:
@@ -617,6 +676,7 @@ class _Builder:
         skill = user[4]
         price = int(round(rng.lognormvariate(math.log(120_000 if is_main else 260_000), 0.6), -3))
         contact_id, company_id = self._contact(user, created_at, lead_id - 20_000_000)
+        self.party = (contact_id, company_id)
         lead_user = user
         source = rng.choice(SOURCES)
         creator = 0 if source == "Сайт" else user[0]  # web-form leads are created by a robot
@@ -699,6 +759,52 @@ class _Builder:
         )
 
 
+def _open_leads_at(leads: list[dict], at: int) -> list[dict]:
+    """Leads open at `at`: created, not yet closed, not yet deleted (a deleted lead's updated_at is its deletion)."""
+    return [lead for lead in leads
+            if lead["created_at"] <= at and (lead["closed_at"] is None or lead["closed_at"] > at)
+            and not (lead["is_deleted"] and lead["updated_at"] <= at)]
+
+
+def place_calls(acc: DemoAccount, rng: random.Random, company_share: float = 0.05) -> None:
+    """Put each call note (generated on its lead) where amoCRM's calls API would: the telephony
+    finds the caller by phone on a contact (or, for a call to the office line, on the company); the
+    call lands on that card's lead only when the card has exactly one open lead, else on the card
+    itself. The call's event moves with its note."""
+    by_card: dict[tuple[str, int], list[dict]] = {}
+    leads = {lead["id"]: lead for lead in acc.leads}
+    for lead in acc.leads:
+        for card, key in (("contacts", "contacts"), ("companies", "companies")):
+            for linked in lead["_embedded"].get(key, []):
+                by_card.setdefault((card, linked["id"]), []).append(lead)
+    events = {e["value_after"][0]["note"]["id"]: e for e in acc.events
+              if e["type"] in ("incoming_call", "outgoing_call") and e["value_after"]}
+    kept: list[dict] = []
+    for note in acc.notes:
+        lead = leads[note["entity_id"]]
+        contacts, companies = lead["_embedded"]["contacts"], lead["_embedded"]["companies"]
+        if companies and (not contacts or rng.random() < company_share):
+            card, card_id = "companies", companies[0]["id"]
+        elif contacts:
+            card, card_id = "contacts", contacts[0]["id"]
+        else:
+            kept.append(note)
+            continue
+        open_leads = _open_leads_at(by_card[(card, card_id)], note["created_at"])
+        event = events.get(note["id"])
+        if len(open_leads) == 1:
+            note["entity_id"] = open_leads[0]["id"]
+            kept.append(note)
+            if event is not None:
+                event["entity_id"] = open_leads[0]["id"]
+            continue
+        note["entity_id"] = card_id
+        acc.notes_of(card).append(note)
+        if event is not None:
+            event.update(entity_id=card_id, entity_type=card[:-1] if card == "contacts" else "company")
+    acc.notes[:] = kept
+
+
 def generate_account(
     seed: int = 42,
     months: int = 12,
@@ -711,7 +817,8 @@ def generate_account(
     if account_id != ACCOUNT_ID:  # another agency client: same shape, its own account id
         account.account["id"] = account_id
         records = [*account.leads, *account.contacts, *account.companies, *account.tasks, *account.events,
-                   *account.notes, *account.pipelines, *account.custom_fields]
+                   *account.notes, *account.contact_notes, *account.company_notes, *account.pipelines,
+                   *account.custom_fields]
         records += [s for p in account.pipelines for s in p["_embedded"]["statuses"]]
         for record in records:
             record["account_id"] = account_id

@@ -1,17 +1,23 @@
 """The embedded demo amoCRM API: a real HTTP server that speaks amoCRM API v4 on loopback.
 
-It serves a `DemoAccount` the way amoCRM does: HAL JSON (`_embedded`, `_links`, `_page`),
-`page`/`limit` paging (limit max 250, events max 100), HTTP 204 with an empty body past the last
-page or when a filter matches nothing, `_links.next` on every full page (so also on the last one
-when it happens to be full), `filter[updated_at][from|to]`, `filter[created_at][from|to]` for
-events, `order[updated_at]=asc`, `with=only_deleted` for leads, and `Authorization: Bearer` (401
-without a valid token). With a `TokenAuthority` it also serves `POST /oauth2/access_token` and
-accepts the OAuth access tokens it issued; with `Faults` it misbehaves the ways amoCRM does.
+It serves a `DemoAccount` the way documented amoCRM does; `docs/demo_api.md` lists each behaviour
+with where amoCRM documents it, and `tests/python/test_demo_api.py` checks each one over HTTP. In
+short: HAL JSON (`_embedded`, `_links`, `_page`), `page`/`limit` paging (default 50, max 250,
+events max 100, custom fields 50 a page whatever `limit` says), HTTP 204 with an empty body past
+the last page or when a filter matches nothing, `_links.next` on every full page (so also on a
+full last page); filters `filter[id]`, `filter[updated_at]` (a bare timestamp means "from"),
+`filter[pipeline_id]`, `filter[statuses]`, events `filter[type]`/`filter[entity]`/
+`filter[entity_id]`/`filter[created_at]`; `order[...]` where amoCRM has it, while events come
+newest first and ignore `order`; `with=only_deleted` lists trimmed deleted leads; notes on lead,
+contact and company cards; account task types (`with=task_types`); single-record routes; and
+`Authorization: Bearer` (401 without a valid token). With a `TokenAuthority` it also serves
+`POST /oauth2/access_token`; with `Faults` it misbehaves the ways amoCRM does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from bisect import bisect_left, bisect_right
@@ -29,7 +35,14 @@ from ingestion.demo_faults import FaultResponse, Faults, corrupt_lead, distort_l
 DEFAULT_TOKEN = "demo-token"
 MAX_LIMIT = 250
 MAX_EVENTS_LIMIT = 100
+CUSTOM_FIELDS_PAGE = 50  # amoCRM pages custom fields 50 at a time whatever `limit` asks
 DEFAULT_LIMIT = 50
+CARDS = ("leads", "contacts", "companies")
+EVENT_ENTITIES = {"lead": "lead", "leads": "lead", "contact": "contact", "contacts": "contact",
+                  "company": "company", "companies": "company"}
+# what `with=only_deleted` returns of a deleted lead in the trash: these keys keep their values, every
+# other key of the lead is there but null (amoCRM docs, leads-api `with`; amocrm-api-php issue #254)
+TRIMMED_LEAD_FIELDS = ("id", "updated_at", "updated_by", "is_deleted", "account_id")
 
 
 class Authority(Protocol):
@@ -41,6 +54,7 @@ class Authority(Protocol):
 
 
 Reply = tuple[int, "dict | FaultResponse | None"]
+Query = dict[str, list[str]]
 
 
 def _problem(status: int, title: str, detail: str) -> dict:
@@ -53,28 +67,77 @@ class _Problem(Exception):
         self.status, self.title, self.detail = status, title, detail
 
 
-def _int_param(query: dict[str, list[str]], key: str) -> int | None:
-    values = query.get(key)
-    if not values or values[0] == "":
-        return None
+def _int(value: str, key: str) -> int:
     try:
-        return int(values[0])
+        return int(value)
     except ValueError as exc:
         raise _Problem(400, "Bad Request", f"{key} must be an integer") from exc
 
 
-def _range_filter(query: dict[str, list[str]], field: str) -> Callable[[dict], bool]:
+def _int_param(query: Query, key: str) -> int | None:
+    values = query.get(key)
+    if not values or values[0] == "":
+        return None
+    return _int(values[0], key)
+
+
+def _values(query: Query, name: str) -> list[str]:
+    """Every value of a filter given as `name=a,b`, `name[]=a&name[]=b` or `name[0]=a&name[1]=b`."""
+    pattern = re.compile(re.escape(name) + r"(\[\d*\])?$")
+    out: list[str] = []
+    for key, values in query.items():
+        if pattern.match(key):
+            out += [part for value in values for part in value.split(",") if part != ""]
+    return out
+
+
+def _range(query: Query, field: str) -> tuple[int | None, int | None]:
+    """`filter[<field>][from]`/`[to]`; a bare `filter[<field>]=<ts>` means "from ts", and the older
+    `filter[<field>]=<from>,<to>` a range, as amoCRM documents them."""
     lo = _int_param(query, f"filter[{field}][from]")
     hi = _int_param(query, f"filter[{field}][to]")
-    exact = _int_param(query, f"filter[{field}]")
-    if exact is not None:
-        lo = hi = exact
+    bare = (query.get(f"filter[{field}]") or [""])[0]
+    if bare and lo is None:
+        first, _, second = bare.partition(",")
+        lo = _int(first, f"filter[{field}]")
+        if second and hi is None:
+            hi = _int(second, f"filter[{field}]")
+    return lo, hi
 
-    def keep(record: dict) -> bool:
-        value = record.get(field) or 0
-        return (lo is None or value >= lo) and (hi is None or value <= hi)
 
-    return keep
+def _in_range(value: int | None, bounds: tuple[int | None, int | None]) -> bool:
+    lo, hi = bounds
+    value = value or 0
+    return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+
+def _order(query: Query, allowed: tuple[str, ...]) -> tuple[str, bool] | None:
+    """(field, descending) from `order[<field>]=asc|desc`; 400 for a field amoCRM cannot order by."""
+    for key, values in query.items():
+        match = re.fullmatch(r"order\[(\w+)\]", key)
+        if match:
+            if match.group(1) not in allowed or values[0] not in ("asc", "desc"):
+                raise _Problem(400, "Bad Request", f"cannot order by {match.group(1)}={values[0]}")
+            return match.group(1), values[0] == "desc"
+    return None
+
+
+class _Selection:
+    """A filtered, sorted list and its sort keys, for page slicing and range look-ups by bisection."""
+
+    def __init__(self, records: list[dict], key: str | None, descending: bool) -> None:
+        self.records = records
+        self.key, self.descending = key, descending
+        sign = -1 if descending else 1
+        self.keys = [sign * (r.get(key) or 0) for r in records] if key else []
+
+    def within(self, bounds: tuple[int | None, int | None]) -> list[dict]:
+        lo, hi = bounds
+        if self.descending:
+            lo, hi = (None if hi is None else -hi), (None if lo is None else -lo)
+        first = bisect_left(self.keys, lo) if lo is not None else 0
+        last = bisect_right(self.keys, hi) if hi is not None else len(self.keys)
+        return self.records[first:last]
 
 
 class DemoApi:
@@ -87,7 +150,7 @@ class DemoApi:
         self.faults = faults or Faults()
         self.authority = authority
         self._lock = threading.Lock()
-        self._selections: dict[tuple, tuple[tuple, list[dict], list[int]]] = {}
+        self._selections: dict[tuple, tuple[tuple, _Selection]] = {}
         self._moved_leads: set[int] = set()
 
     @property
@@ -110,34 +173,28 @@ class DemoApi:
             return self.authority.handle_token_request(body)
         return 404, _problem(404, "Not Found", f"No route for POST {path}")
 
-    def _cached(self, name: str, records: list[dict], query: dict[str, list[str]],
-                select: Callable[[dict[str, list[str]]], list[dict]], range_field: str | None = None) -> list[dict]:
+    def _cached(self, name: str, records: list[dict], query: Query, select: Callable[[Query], list[dict]],
+                range_field: str | None = None, descending: bool = False) -> list[dict]:
         """Filtering and sorting 40k events on every page request would make paging quadratic:
         keep each selection while the records it came from are unchanged (count and timestamps).
-        A selection sorted ascending by `range_field` is cached without that field's range filter,
-        which is then applied by bisection, so cursor (keyset) paging hits the cache too."""
-        ascending = range_field is not None and (
-            range_field == "created_at" or query.get(f"order[{range_field}]", [""])[0] == "asc")
+        A selection sorted by `range_field` is cached without that field's range filter, which is
+        then applied by bisection, so cursor (keyset) and time-window paging hit the cache too."""
+        sorted_by_range = range_field is not None
         base = {k: v for k, v in query.items()
-                if k not in ("page", "limit") and not (ascending and k.startswith(f"filter[{range_field}]"))}
+                if k not in ("page", "limit") and not (sorted_by_range and k.startswith(f"filter[{range_field}]"))}
         key = (name, tuple(sorted((k, tuple(v)) for k, v in base.items())))
         fingerprint = (id(records), len(records), sum(r.get("updated_at") or r.get("created_at") or 0 for r in records))
         with self._lock:
             hit = self._selections.get(key)
         if hit is None or hit[0] != fingerprint:
-            selected = select(base)
-            hit = (fingerprint, selected, [r[range_field] for r in selected] if ascending else [])
+            hit = (fingerprint, _Selection(select(base), range_field, descending))
             with self._lock:
                 self._selections[key] = hit
-        if not ascending:
-            return hit[1]
-        lo = _int_param(query, f"filter[{range_field}][from]")
-        hi = _int_param(query, f"filter[{range_field}][to]")
-        first = bisect_left(hit[2], lo) if lo is not None else 0
-        last = bisect_right(hit[2], hi) if hi is not None else len(hit[2])
-        return hit[1][first:last]
+        if not sorted_by_range:
+            return hit[1].records
+        return hit[1].within(_range(query, range_field))
 
-    def handle(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Reply:
+    def handle(self, path: str, query: Query, headers: dict[str, str]) -> Reply:
         number, fault, stall = self.faults.before()
         if fault is not None:
             return fault.status, fault
@@ -145,50 +202,105 @@ class DemoApi:
             time.sleep(stall)
         if not self._authorized(headers):
             return 401, _problem(401, "Unauthorized", "Invalid or missing access token")
-        acc = self.account
-        routes: dict[str, Callable[[], tuple[int, dict | None]]] = {
-            "/api/v4/account": lambda: (200, self._account(query)),
-            "/api/v4/users": lambda: self._page(path, query, "users", acc.users),
-            "/api/v4/leads/pipelines": lambda: self._whole(path, "pipelines", acc.pipelines),
-            "/api/v4/leads/loss_reasons": lambda: self._page(path, query, "loss_reasons", acc.loss_reasons),
-            "/api/v4/leads": lambda: self._leads_page(path, query),
-            "/api/v4/contacts": lambda: self._page(path, query, "contacts", self._cached(
-                "contacts", acc.contacts, query, lambda q: self._updated(q, acc.contacts), "updated_at")),
-            "/api/v4/companies": lambda: self._page(path, query, "companies", self._cached(
-                "companies", acc.companies, query, lambda q: self._updated(q, acc.companies), "updated_at")),
-            "/api/v4/tasks": lambda: self._page(path, query, "tasks", self._cached(
-                "tasks", acc.tasks, query, self._tasks)),
-            "/api/v4/leads/notes": lambda: self._page(path, query, "notes", self._cached(
-                "notes", acc.notes, query, self._notes, "updated_at")),
-            "/api/v4/events": lambda: self._page(path, query, "events", self._cached(
-                "events", acc.events, query, self._events, "created_at"), MAX_EVENTS_LIMIT),
-        }
-        for entity in ("leads", "contacts", "companies"):
-            routes[f"/api/v4/{entity}/custom_fields"] = lambda entity=entity: self._page(
-                path, query, "custom_fields", [f for f in acc.custom_fields if f["entity_type"] == entity])
-        route = routes.get(path.rstrip("/"))
-        if route is None:
-            return 404, _problem(404, "Not Found", f"No route for {path}")
+        path = path.rstrip("/")
         try:
-            status, body = route()
+            status, body = self._route(path, query)
         except _Problem as p:
             return p.status, _problem(p.status, p.title, p.detail)
-        path_number = self.faults.count_path(path.rstrip("/"))
-        if body is not None and self.faults.breaks_json(number, path.rstrip("/"), path_number):
+        path_number = self.faults.count_path(path)
+        if body is not None and self.faults.breaks_json(number, path, path_number):
             text = json.dumps(body, ensure_ascii=False)
             return status, FaultResponse(status, text[: len(text) // 2].encode(), "application/hal+json")
         return status, body
 
-    def _leads_page(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict | None]:
+    def _route(self, path: str, query: Query) -> tuple[int, dict | None]:
+        acc = self.account
+        lists: dict[str, Callable[[], tuple[int, dict | None]]] = {
+            "/api/v4/account": lambda: (200, self._account(query)),
+            "/api/v4/users": lambda: self._page(path, query, "users", self._by_id(query, acc.users)),
+            "/api/v4/leads/pipelines": lambda: self._whole(path, "pipelines", acc.pipelines),
+            "/api/v4/leads/loss_reasons": lambda: self._page(path, query, "loss_reasons", acc.loss_reasons),
+            "/api/v4/leads": lambda: self._leads_page(path, query),
+            "/api/v4/contacts": lambda: self._page(path, query, "contacts", self._updated_list(
+                "contacts", acc.contacts, query)),
+            "/api/v4/companies": lambda: self._page(path, query, "companies", self._updated_list(
+                "companies", acc.companies, query)),
+            "/api/v4/tasks": lambda: self._page(path, query, "tasks", self._cached(
+                "tasks", acc.tasks, query, self._tasks)),
+            "/api/v4/events": lambda: self._page(path, query, "events", self._cached(
+                "events", acc.events, query, self._events, "created_at", descending=True), MAX_EVENTS_LIMIT),
+        }
+        for card in CARDS:
+            lists[f"/api/v4/{card}/notes"] = lambda card=card: self._notes_page(path, query, card)
+            lists[f"/api/v4/{card}/custom_fields"] = lambda card=card: self._page(
+                path, query, "custom_fields", [f for f in acc.custom_fields if f["entity_type"] == card],
+                CUSTOM_FIELDS_PAGE, cap=True)
+        if path in lists:
+            return lists[path]()
+        return self._single(path, query)
+
+    # single records --------------------------------------------------------------------------
+    def _single(self, path: str, query: Query) -> tuple[int, dict | None]:
+        """`/api/v4/<entity>/<id>` and friends: the record itself (no envelope), 204 when there is none."""
+        acc = self.account
+        match = re.fullmatch(r"/api/v4/(leads|contacts|companies|tasks|events|users)/([\w-]+)", path)
+        if match:
+            entity, ident = match.groups()
+            records = {"leads": [r for r in acc.leads if not r.get("is_deleted")], "contacts": acc.contacts,
+                       "companies": acc.companies, "tasks": acc.tasks, "events": acc.events, "users": acc.users}
+            wanted = ident if entity == "events" else _int(ident, "id")
+            found = next((r for r in records[entity] if r["id"] == wanted), None)
+            if found is not None and entity == "leads":
+                found = self._lead_view(found, query)
+            return (204, None) if found is None else (200, found)
+        match = re.fullmatch(r"/api/v4/(leads|contacts|companies)/notes/(\d+)", path)
+        if match:
+            found = next((n for n in self.account.notes_of(match.group(1)) if n["id"] == int(match.group(2))), None)
+            return (204, None) if found is None else (200, found)
+        match = re.fullmatch(r"/api/v4/(leads|contacts|companies)/(\d+)/notes", path)
+        if match:  # the notes of one card
+            card_id = int(match.group(2))
+            scoped = {**query, "filter[entity_id][]": [str(card_id)]}
+            return self._notes_page(path, scoped, match.group(1))
+        match = re.fullmatch(r"/api/v4/leads/pipelines/(\d+)", path)
+        if match:
+            found = next((p for p in acc.pipelines if p["id"] == int(match.group(1))), None)
+            return (204, None) if found is None else (200, found)
+        match = re.fullmatch(r"/api/v4/(leads|contacts|companies)/custom_fields/(\d+)", path)
+        if match:
+            found = next((f for f in acc.custom_fields
+                          if f["entity_type"] == match.group(1) and f["id"] == int(match.group(2))), None)
+            return (204, None) if found is None else (200, found)
+        raise _Problem(404, "Not Found", f"No route for {path}")
+
+    # lists ------------------------------------------------------------------------------------
+    def _lead_view(self, lead: dict, query: Query) -> dict:
+        """A lead as amoCRM shows it: contacts only `with=contacts`, the loss reason `with=loss_reason`."""
+        with_ = set(",".join(query.get("with", [])).split(","))
+        embedded = dict(lead.get("_embedded") or {})
+        if "contacts" not in with_:
+            embedded.pop("contacts", None)
+        if "loss_reason" in with_ and lead.get("loss_reason_id"):
+            reason = next((r for r in self.account.loss_reasons if r["id"] == lead["loss_reason_id"]), None)
+            embedded["loss_reason"] = [reason] if reason else []
+        return {**lead, "_embedded": embedded}
+
+    def _leads_page(self, path: str, query: Query) -> tuple[int, dict | None]:
         acc = self.account
         only_deleted = "only_deleted" in ",".join(query.get("with", [])).split(",")
-        # deleted leads vanish from normal lists; `with=only_deleted` lists just them
-        selection = self._cached("leads", acc.leads, query, lambda q: self._updated(
-            q, [lead for lead in acc.leads if bool(lead.get("is_deleted")) == only_deleted]), "updated_at")
+        # deleted leads vanish from normal lists; `with=only_deleted` lists just them, trimmed
+        selection = self._updated_list("leads" + (":deleted" if only_deleted else ""), acc.leads, query,
+                                       lambda lead: bool(lead.get("is_deleted")) == only_deleted, self._lead_filter,
+                                       orders=("created_at", "updated_at", "id"))
         status, body = self._page(path, query, "leads", selection)
         if body is None:
             return status, body
         chunk = body["_embedded"]["leads"]
+        if only_deleted:
+            body["_embedded"]["leads"] = [{k: (v if k in TRIMMED_LEAD_FIELDS else None) for k, v in lead.items()}
+                                          for lead in chunk]
+            return status, body
+        body["_embedded"]["leads"] = chunk = [self._lead_view(lead, query) for lead in chunk]
         if self.faults.corrupt_lead_ids:
             body["_embedded"]["leads"] = [corrupt_lead(r) if r["id"] in self.faults.corrupt_lead_ids else r
                                           for r in chunk]
@@ -197,7 +309,7 @@ class DemoApi:
             body["_embedded"]["leads"] = [d for r in body["_embedded"]["leads"] for d in distort_lead(r, f)]
         if self.faults.move_leads_while_paging and "order[updated_at]" in query:
             page = _int_param(query, "page") or 1
-            start = _int_param(query, "filter[updated_at][from]") or 0
+            start = _range(query, "updated_at")[0] or 0
             # leads the client has read: earlier pages of this listing and everything before its cursor
             seen = [lead for lead in acc.leads if lead["updated_at"] < start and not lead.get("is_deleted")]
             self._edit_seen_leads(seen + selection[: (page - 1) * len(chunk)])
@@ -221,8 +333,13 @@ class DemoApi:
                     self._moved_leads.add(lead["id"])
                     todo -= 1
 
+    def _notes_page(self, path: str, query: Query, card: str) -> tuple[int, dict | None]:
+        notes = self.account.notes_of(card)
+        return self._page(path, query, "notes", self._updated_list(f"notes:{card}", notes, query,
+                                                                    extra=self._note_filter))
+
     # entity selections ----------------------------------------------------------------------
-    def _account(self, query: dict[str, list[str]]) -> dict:
+    def _account(self, query: Query) -> dict:
         record = dict(self.account.account)
         with_ = ",".join(query.get("with", [])).split(",")
         embedded = dict(record.get("_embedded", {}))
@@ -231,41 +348,94 @@ class DemoApi:
         if "users_groups" in with_:
             groups = {g["id"]: g for u in self.account.users for g in u["_embedded"]["groups"]}
             embedded["users_groups"] = [{"id": 0, "name": "Отдел продаж", "uuid": None}] + list(groups.values())
+        if "task_types" in with_:
+            embedded["task_types"] = [dict(t) for t in self.account.task_types]
         record["_embedded"] = embedded
         return record
 
-    def _updated(self, query: dict[str, list[str]], records: list[dict]) -> list[dict]:
-        keep = _range_filter(query, "updated_at")
-        selected = [r for r in records if keep(r)]
-        if query.get("order[updated_at]", [""])[0] in ("asc", "desc"):
-            selected.sort(key=lambda r: (r["updated_at"], r["id"]), reverse=query["order[updated_at]"][0] == "desc")
-        else:
-            selected.sort(key=lambda r: r["id"])
-        return selected
+    def _by_id(self, query: Query, records: list[dict]) -> list[dict]:
+        ids = {_int(v, "filter[id]") for v in _values(query, "filter[id]")}
+        return [r for r in records if not ids or r["id"] in ids]
 
-    def _tasks(self, query: dict[str, list[str]]) -> list[dict]:
-        if "order[updated_at]" in query:
-            raise _Problem(400, "Bad Request", "tasks cannot be ordered by updated_at")
-        keep = _range_filter(query, "updated_at")
-        return sorted((t for t in self.account.tasks if keep(t)), key=lambda t: t["id"])
+    def _updated_list(self, name: str, records: list[dict], query: Query,
+                      keep: Callable[[dict], bool] | None = None,
+                      extra: Callable[[Query, dict], bool] | None = None,
+                      orders: tuple[str, ...] = ("updated_at", "id")) -> list[dict]:
+        """A list filtered by id, `updated_at` and `extra`, ordered by one of `orders` (amoCRM:
+        leads by created_at, updated_at or id; contacts, companies and notes by updated_at or id;
+        default id ascending); cached per query, the updated_at range applied by bisection."""
+        order = _order(query, orders)
+        by_updated = order is not None and order[0] == "updated_at"
 
-    def _notes(self, query: dict[str, list[str]]) -> list[dict]:
-        types = set(query.get("filter[note_type][]", []) + query.get("filter[note_type]", []))
-        keep = _range_filter(query, "updated_at")
-        notes = [n for n in self.account.notes if keep(n) and (not types or n["note_type"] in types)]
-        return self._updated({k: v for k, v in query.items() if not k.startswith("filter")}, notes)
+        def select(base: Query) -> list[dict]:
+            ids = {_int(v, "filter[id]") for v in _values(base, "filter[id]")}
+            bounds = _range(base, "updated_at")
+            chosen = [r for r in records if (keep is None or keep(r)) and (not ids or r["id"] in ids)
+                      and _in_range(r.get("updated_at"), bounds) and (extra is None or extra(base, r))]
+            field, descending = order or ("id", False)
+            chosen.sort(key=lambda r: (r.get(field) or 0, r["id"]), reverse=descending)
+            return chosen
 
-    def _events(self, query: dict[str, list[str]]) -> list[dict]:
-        types = {t for v in query.get("filter[type][]", []) + query.get("filter[type]", []) for t in v.split(",")}
-        keep = _range_filter(query, "created_at")
-        events = [e for e in self.account.events if keep(e) and (not types or e["type"] in types)]
+        return self._cached(name, records, query, select, "updated_at" if by_updated else None,
+                            descending=bool(order and order[1]))
+
+    def _lead_filter(self, query: Query, lead: dict) -> bool:
+        pipelines = {_int(v, "filter[pipeline_id]") for v in _values(query, "filter[pipeline_id]")}
+        if pipelines and lead["pipeline_id"] not in pipelines:
+            return False
+        statuses = self._status_filter(query)
+        return not statuses or (lead["pipeline_id"], lead["status_id"]) in statuses
+
+    @staticmethod
+    def _status_filter(query: Query) -> set[tuple[int, int]]:
+        """`filter[statuses][N][pipeline_id]=P&filter[statuses][N][status_id]=S` pairs."""
+        pairs: dict[str, dict[str, int]] = {}
+        for key, values in query.items():
+            match = re.fullmatch(r"filter\[statuses\]\[(\d+)\]\[(pipeline_id|status_id)\]", key)
+            if match:
+                pairs.setdefault(match.group(1), {})[match.group(2)] = _int(values[0], key)
+        return {(p["pipeline_id"], p["status_id"]) for p in pairs.values() if len(p) == 2}
+
+    @staticmethod
+    def _note_filter(query: Query, note: dict) -> bool:
+        types = set(_values(query, "filter[note_type]"))
+        cards = {_int(v, "filter[entity_id]") for v in _values(query, "filter[entity_id]")}
+        return (not types or note["note_type"] in types) and (not cards or note["entity_id"] in cards)
+
+    def _tasks(self, query: Query) -> list[dict]:
+        # amoCRM orders tasks by created_at, complete_till or id, never by updated_at
+        order = _order(query, ("created_at", "complete_till", "id")) or ("id", False)
+        ids = {_int(v, "filter[id]") for v in _values(query, "filter[id]")}
+        types = {_int(v, "filter[task_type]") for v in _values(query, "filter[task_type]")}
+        cards = set(_values(query, "filter[entity_type]"))
+        bounds = _range(query, "updated_at")
+        chosen = [t for t in self.account.tasks
+                  if _in_range(t.get("updated_at"), bounds) and (not ids or t["id"] in ids)
+                  and (not types or t["task_type_id"] in types) and (not cards or t["entity_type"] in cards)]
+        return sorted(chosen, key=lambda t: (t.get(order[0]) or 0, t["id"]), reverse=order[1])
+
+    def _events(self, query: Query) -> list[dict]:
+        """Events newest first (amoCRM documents no `order` for events and ignores one)."""
+        types = set(_values(query, "filter[type]"))
+        ids = set(_values(query, "filter[id]"))
+        entities = {EVENT_ENTITIES.get(v, v) for v in _values(query, "filter[entity]")}
+        entity_ids = {_int(v, "filter[entity_id]") for v in _values(query, "filter[entity_id]")}
+        if entity_ids and len(entities) != 1:
+            raise _Problem(400, "Bad Request", "filter[entity_id] needs exactly one filter[entity]")
+        authors = {_int(v, "filter[created_by]") for v in _values(query, "filter[created_by]")}
+        bounds = _range(query, "created_at")
+        events = [e for e in self.account.events
+                  if _in_range(e["created_at"], bounds) and (not types or e["type"] in types)
+                  and (not ids or e["id"] in ids) and (not entities or e["entity_type"] in entities)
+                  and (not entity_ids or e["entity_id"] in entity_ids)
+                  and (not authors or e["created_by"] in authors)]
         if self.faults.missing_event_days:  # days (account time) whose events the API never returns
             settings = (self.account.account.get("_embedded") or {}).get("datetime_settings") or {}
             tz = ZoneInfo(settings.get("timezone") or "UTC")
             gone = self.faults.missing_event_days
             events = [e for e in events
                       if datetime.fromtimestamp(e["created_at"], tz).date().isoformat() not in gone]
-        return sorted(events, key=lambda e: (e["created_at"], e["id"]))
+        return sorted(events, key=lambda e: (e["created_at"], e["id"]), reverse=True)
 
     # HAL envelopes --------------------------------------------------------------------------
     def _whole(self, path: str, key: str, records: Iterable[dict]) -> tuple[int, dict]:
@@ -273,12 +443,16 @@ class DemoApi:
         return 200, {"_total_items": len(records), "_links": {"self": {"href": path}},
                      "_embedded": {key: records}}
 
-    def _page(self, path: str, query: dict[str, list[str]], key: str, records: list[dict],
-              max_limit: int = MAX_LIMIT) -> tuple[int, dict | None]:
+    def _page(self, path: str, query: Query, key: str, records: list[dict],
+              max_limit: int = MAX_LIMIT, cap: bool = False) -> tuple[int, dict | None]:
+        """One page. A `limit` above `max_limit` falls back to the default 50, as amoCRM does (no
+        error); with `cap` (custom fields) a page never holds more than `max_limit` whatever `limit` says."""
         page = _int_param(query, "page") or 1
         limit = _int_param(query, "limit") or DEFAULT_LIMIT
-        if limit > max_limit or limit < 1 or page < 1:
-            raise _Problem(400, "Bad Request", f"limit must be within 1..{max_limit} and page >= 1")
+        if limit > max_limit:
+            limit = max_limit if cap else DEFAULT_LIMIT
+        if limit < 1 or page < 1:
+            raise _Problem(400, "Bad Request", "limit and page must be positive")
         chunk = records[(page - 1) * limit : page * limit]
         if not chunk:
             return 204, None
@@ -320,9 +494,9 @@ def _handler_for(api: DemoApi, base_url_holder: list[str]) -> type[BaseHTTPReque
             elif body is None:
                 payload, ctype = b"", None
             else:
-                if "_links" in body:  # absolute links, as amoCRM sends them
-                    for link in body["_links"].values():
-                        link["href"] = base_url_holder[0] + link["href"]
+                if "_links" in body and "_embedded" in body:  # absolute links, as amoCRM sends them
+                    body = {**body, "_links": {name: {"href": base_url_holder[0] + link["href"]}
+                                               for name, link in body["_links"].items()}}
                 payload = json.dumps(body, ensure_ascii=False).encode()
                 kind = "application/problem+json" if status >= 400 else "application/hal+json"
                 if "access_token" in body:

@@ -2,7 +2,7 @@
 
 `Faults` is consulted by the demo server before every request (`before`) and may answer in its
 place, exactly as amoCRM would: a bare 429 over the rate limit, an HTML 403 once an abuser is
-blocked, 5xx bursts, slow answers, broken JSON. Record-level faults (`corrupt_lead_ids`,
+blocked for a while, 5xx bursts, slow answers, broken JSON. Record-level faults (`corrupt_lead_ids`,
 `move_leads_while_paging`, and the data-quality ones: `duplicate_lead_ids`, `negative_price_lead_ids`,
 `orphan_status_lead_ids`, `missing_event_days`) are applied by the API when it serves pages; they
 change only what is served, never the account itself.
@@ -34,7 +34,9 @@ class Faults:
     """Switches; all off by default. Request numbers count every request the server receives, from 1."""
 
     rate_limit_per_second: float | None = None  # amoCRM: 7
-    block_after_429s: int = 10  # that many 429s and the caller is blocked (HTML 403) for good
+    block_after_429s: int = 10  # that many 429s (within block_window_seconds) and the caller is blocked (HTML 403)
+    block_window_seconds: float = 60.0  # 429s older than this are forgiven
+    block_seconds: float = 900.0  # how long a block lasts; amoCRM lifts it after a while (or on request)
     server_errors: dict[int, int] = field(default_factory=dict)  # request number -> 5xx status
     slow_requests: dict[int, float] = field(default_factory=dict)  # request number -> seconds to stall
     broken_json_requests: set[int] = field(default_factory=set)  # answered 200 with truncated JSON
@@ -52,8 +54,10 @@ class Faults:
     requests: int = 0
     requests_by_path: dict[str, int] = field(default_factory=dict)
     rejected_429: int = 0
-    blocked: bool = False
+    blocks: int = 0  # how many times the caller was blocked
+    blocked_until: float = 0.0  # monotonic time the current block ends
     _window: deque = field(default_factory=deque)
+    _recent_429s: deque = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def before(self) -> tuple[int, FaultResponse | None, float]:
@@ -63,6 +67,10 @@ class Faults:
             n = self.requests
             if self.blocked:
                 return n, FaultResponse(403, BLOCKED_HTML.encode(), "text/html; charset=utf-8"), 0.0
+            if self.blocked_until:  # the block has run out: start afresh
+                self.blocked_until = 0.0
+                self._recent_429s.clear()
+                self._window.clear()
             if self.rate_limit_per_second:
                 now = time.monotonic()
                 while self._window and now - self._window[0] >= 1.0:
@@ -77,11 +85,21 @@ class Faults:
             return n, FaultResponse(status, b"<html><body>Bad Gateway</body></html>", "text/html"), 0.0
         return n, None, self.slow_requests.get(n, 0.0)
 
+    @property
+    def blocked(self) -> bool:
+        return time.monotonic() < self.blocked_until
+
     def _too_many(self) -> FaultResponse:
-        # amoCRM answers an overrun with a bare 429: no Retry-After, no JSON body
+        # amoCRM answers an overrun with a bare 429: no Retry-After, no JSON body; a storm of them
+        # gets the caller blocked (HTML 403) for a while
         self.rejected_429 += 1
-        if self.rejected_429 >= self.block_after_429s:
-            self.blocked = True
+        now = time.monotonic()
+        self._recent_429s.append(now)
+        while self._recent_429s and now - self._recent_429s[0] > self.block_window_seconds:
+            self._recent_429s.popleft()
+        if len(self._recent_429s) >= self.block_after_429s:
+            self.blocked_until = now + self.block_seconds
+            self.blocks += 1
         return FaultResponse(429)
 
     def count_path(self, path: str) -> int:

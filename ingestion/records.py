@@ -19,10 +19,12 @@ _INT_OR_NULL = "integer or null"
 REQUIRED_FIELDS: dict[str, dict[str, str]] = {
     "leads": {"id": _INT, "created_at": _INT, "updated_at": _INT, "pipeline_id": _INT, "status_id": _INT,
               "price": _INT_OR_NULL, "responsible_user_id": _INT},
+    # a deleted lead comes trimmed to id, updated_at, updated_by and is_deleted: that is complete
+    "deleted_leads": {"id": _INT, "updated_at": _INT},
     "contacts": {"id": _INT, "created_at": _INT, "updated_at": _INT},
     "companies": {"id": _INT, "created_at": _INT, "updated_at": _INT},
     "tasks": {"id": _INT, "created_at": _INT, "updated_at": _INT, "task_type_id": _INT, "responsible_user_id": _INT},
-    "notes": {"id": _INT, "created_at": _INT, "updated_at": _INT, "note_type": _STR},
+    "notes": {"id": _INT, "entity_id": _INT, "created_at": _INT, "updated_at": _INT, "note_type": _STR},
     "events": {"id": _STR, "created_at": _INT, "type": _STR},
 }
 

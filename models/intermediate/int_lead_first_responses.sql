@@ -1,9 +1,15 @@
-{#- One row per lead that got a response: the first outgoing contact at or after creation —
-    an outgoing call (answered or not) or a completed call task on the lead. -#}
+{#- One row per lead that got a response: the first outgoing contact at or after creation — an
+    outgoing call (answered or not) or a completed task of the call role (int_task_types), on the
+    lead's card or on a card of its contact or company (amoCRM puts a call on the contact or
+    company card when that card has no or several open leads). -#}
 with
 
 leads as (
     select * from {{ ref('stg_amocrm__leads') }}
+),
+
+lead_cards as (
+    select * from {{ ref('int_lead_cards') }}
 ),
 
 calls as (
@@ -11,17 +17,22 @@ calls as (
 ),
 
 tasks as (
-    select * from {{ ref('stg_amocrm__tasks') }}
+    select * from {{ ref('int_tasks') }}
 ),
 
 outgoing_contacts as (
-    select account_id, lead_id, called_at as contacted_at
+    select account_id, card_type, card_id, called_at as contacted_at
     from calls
-    where is_outgoing and lead_id is not null
+    where is_outgoing and card_id is not null
     union all
-    select account_id, lead_id, completed_at as contacted_at
+    select
+        account_id,
+        case entity_type when 'leads' then 'lead' when 'contacts' then 'contact' when 'companies' then 'company' end
+            as card_type,
+        entity_id as card_id,
+        completed_at as contacted_at
     from tasks
-    where is_call_task and is_completed and lead_id is not null
+    where is_call_task and is_completed and entity_id is not null
 ),
 
 final as (
@@ -30,9 +41,13 @@ final as (
         leads.lead_id,
         min(outgoing_contacts.contacted_at) as first_response_at
     from leads
+    inner join lead_cards
+        on leads.account_id = lead_cards.account_id
+        and leads.lead_id = lead_cards.lead_id
     inner join outgoing_contacts
-        on leads.account_id = outgoing_contacts.account_id
-        and leads.lead_id = outgoing_contacts.lead_id
+        on lead_cards.account_id = outgoing_contacts.account_id
+        and lead_cards.card_type = outgoing_contacts.card_type
+        and lead_cards.card_id = outgoing_contacts.card_id
         and outgoing_contacts.contacted_at >= leads.created_at
     group by 1, 2
 )

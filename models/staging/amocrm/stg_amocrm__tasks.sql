@@ -8,13 +8,15 @@ final as (
     select
         account_id,
         id as task_id,
-        case when entity_type = 'leads' then entity_id end as lead_id,
+        -- the card the task sits on: a lead, a contact, a company (or a customer), or nothing
         entity_type,
+        entity_id,
+        case when entity_type = 'leads' then entity_id end as lead_id,
+        case when entity_type = 'contacts' then entity_id end as contact_id,
+        case when entity_type = 'companies' then entity_id end as company_id,
         responsible_user_id,
         created_by,
         task_type_id,
-        task_type_id = 2 as is_meeting,
-        task_type_id = 1 as is_call_task,
         coalesce(is_completed, false) as is_completed,
         {{ amokpi.from_unix('created_at') }} as created_at,
         {{ amokpi.from_unix('updated_at') }} as updated_at,
