@@ -21,6 +21,7 @@ import re
 import threading
 import time
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from http import HTTPStatus
@@ -152,6 +153,7 @@ class DemoApi:
         self._lock = threading.Lock()
         self._selections: dict[tuple, tuple[tuple, _Selection]] = {}
         self._moved_leads: set[int] = set()
+        self.log: deque[tuple[str, Query]] = deque(maxlen=100_000)  # the GET requests served: (path, query)
 
     @property
     def requests_served(self) -> int:
@@ -203,6 +205,10 @@ class DemoApi:
         if not self._authorized(headers):
             return 401, _problem(401, "Unauthorized", "Invalid or missing access token")
         path = path.rstrip("/")
+        self.log.append((path, query))
+        failure = self.faults.fails(path)
+        if failure is not None:
+            return failure.status, failure
         try:
             status, body = self._route(path, query)
         except _Problem as p:
@@ -275,12 +281,16 @@ class DemoApi:
 
     # lists ------------------------------------------------------------------------------------
     def _lead_view(self, lead: dict, query: Query) -> dict:
-        """A lead as amoCRM shows it: contacts only `with=contacts`, the loss reason `with=loss_reason`."""
+        """A lead as amoCRM shows it: contacts only `with=contacts`, the loss reason only
+        `with=loss_reason` (as the record holds it, else as an array built from loss_reason_id)."""
         with_ = set(",".join(query.get("with", [])).split(","))
         embedded = dict(lead.get("_embedded") or {})
         if "contacts" not in with_:
             embedded.pop("contacts", None)
-        if "loss_reason" in with_ and lead.get("loss_reason_id"):
+        stored = embedded.pop("loss_reason", None)
+        if "loss_reason" in with_ and stored is not None:
+            embedded["loss_reason"] = stored
+        elif "loss_reason" in with_ and lead.get("loss_reason_id"):
             reason = next((r for r in self.account.loss_reasons if r["id"] == lead["loss_reason_id"]), None)
             embedded["loss_reason"] = [reason] if reason else []
         return {**lead, "_embedded": embedded}
@@ -462,6 +472,8 @@ class DemoApi:
             links["next"] = {"href": f"{path}?{urlencode({**flat, 'page': page + 1})}"}
         if page > 1:
             links["prev"] = {"href": f"{path}?{urlencode({**flat, 'page': page - 1})}"}
+        if self.faults.omit_page_number:
+            return 200, {"_links": links, "_embedded": {key: chunk}}
         return 200, {"_page": page, "_links": links, "_embedded": {key: chunk}}
 
 

@@ -50,6 +50,9 @@ class Faults:
     negative_price_lead_ids: set[int] = field(default_factory=set)  # served with price = -price
     orphan_status_lead_ids: set[int] = field(default_factory=set)  # served in a status no pipeline has
     missing_event_days: set[str] = field(default_factory=set)  # "YYYY-MM-DD" (account time): events vanish
+    # envelope variants real responses show: list pages without `_page` (clients must page by `_links.next`)
+    omit_page_number: bool = False
+    failing_paths: set[str] = field(default_factory=set)  # every request to these paths answers 500
 
     requests: int = 0
     requests_by_path: dict[str, int] = field(default_factory=dict)
@@ -84,6 +87,12 @@ class Faults:
             status = self.server_errors[n]
             return n, FaultResponse(status, b"<html><body>Bad Gateway</body></html>", "text/html"), 0.0
         return n, None, self.slow_requests.get(n, 0.0)
+
+    def fails(self, path: str) -> FaultResponse | None:
+        """A path that keeps failing (an endpoint amoCRM answers 500 for, whatever the retries)."""
+        if path in self.failing_paths:
+            return FaultResponse(500, b"<html><body>Internal Server Error</body></html>", "text/html")
+        return None
 
     @property
     def blocked(self) -> bool:

@@ -30,20 +30,26 @@ snapshots as (
 ),
 
 status_moves as (
+    -- moves of the leads we hold: a lead deleted before it was ever loaded is known only by its
+    -- trimmed trash record, and its events count nowhere
     select
-        account_id,
-        lead_id,
-        event_id,
-        created_at,
-        status_before_id,
-        pipeline_before_id,
-        status_after_id,
-        pipeline_after_id,
-        row_number() over (partition by account_id, lead_id order by created_at, event_id) as move_number
+        events.account_id,
+        events.lead_id,
+        events.event_id,
+        events.created_at,
+        events.status_before_id,
+        events.pipeline_before_id,
+        events.status_after_id,
+        events.pipeline_after_id,
+        row_number() over (
+            partition by events.account_id, events.lead_id order by events.created_at, events.event_id
+        ) as move_number
     from events
-    where event_type = 'lead_status_changed'
-        and lead_id is not null
-        and status_after_id is not null
+    inner join leads
+        on events.account_id = leads.account_id
+        and events.lead_id = leads.lead_id
+    where events.event_type = 'lead_status_changed'
+        and events.status_after_id is not null
 ),
 
 lead_added as (

@@ -57,3 +57,36 @@ def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.Tem
 def demo_api(small_demo_account: DemoAccount) -> Iterator[DemoApiServer]:
     with DemoApiServer(small_demo_account) as server:
         yield server
+
+
+
+@pytest.fixture(scope="session")
+def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
+    """The known-answer account (two runs, a lead deleted between them) and the real-shape fixture
+    account, each served over HTTP and ingested, then one dbt build, validation and publish."""
+    from real_shape import load_account, serve
+    from shared_build import KnownAnswerBuild
+    from test_known_answer import delete_in_trash, known_account, msk
+
+    from ingestion import runner
+    from ingestion.demo_faults import Faults
+
+    warehouse = tmp_path_factory.mktemp("known_answer") / "warehouse.duckdb"
+    account = known_account()
+    with DemoApiServer(account) as server, pytest.MonkeyPatch.context() as env:
+        env.setenv("SOURCES__AMOCRM__BASE_URL", server.base_url)
+        env.setenv("SOURCES__AMOCRM__ACCESS_TOKEN", server.token)
+        runner.ingest(warehouse, requests_per_second=0)
+        delete_in_trash(account, 6, msk(3, 26, 10))
+        runner.ingest(warehouse, requests_per_second=0)
+    shape = serve(load_account(), Faults(omit_page_number=True))  # list pages without `_page`
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("SOURCES__AMOCRM__BASE_URL", shape.server.base_url)
+            env.setenv("SOURCES__AMOCRM__ACCESS_TOKEN", shape.server.token)
+            runner.ingest(warehouse, requests_per_second=0)
+    finally:
+        shape.server.stop()
+    runner.build(warehouse)
+    runner.validate(warehouse)
+    return KnownAnswerBuild(warehouse, runner.publish(warehouse), shape)

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from expected import served, served_ids
 
 from ingestion import runner
 from ingestion.demo_account import generate_account
 from ingestion.demo_api import DemoApiServer
 
-FACTS = ["leads", "contacts", "companies", "tasks", "notes", "events"]
+FACTS = ["leads", "deleted_leads", "contacts", "companies", "tasks", "notes", "events"]
 
 
 def raw_ids(warehouse: Path, table: str) -> list:
@@ -45,8 +46,8 @@ def test_full_load_then_no_change_load_then_incremental_merge(tmp_path: Path) ->
         point_at(server)
         first = runner.ingest(warehouse, requests_per_second=0)
         for table in FACTS:
-            assert raw_ids(warehouse, table) == sorted(r["id"] for r in getattr(account, table)), table
-        assert first.rows["leads"] == len(account.leads) and first.requests > 10
+            assert raw_ids(warehouse, table) == served_ids(account, table), table
+        assert first.rows["leads"] == len(served(account, "leads")) and first.requests > 10
 
         # nothing changed in the account: only the look-back window (600 s before each cursor) is
         # read again, merged in place; nothing is duplicated
@@ -58,11 +59,10 @@ def test_full_load_then_no_change_load_then_incremental_merge(tmp_path: Path) ->
 
         for table in FACTS:
             field = "created_at" if table == "events" else "updated_at"
-            records = getattr(account, table)
-            expected = in_window(records, field)
-            if table == "leads":  # live and deleted leads are listed separately, each with its own cursor
-                expected = in_window([r for r in records if not r["is_deleted"]], field) + in_window(
-                    [r for r in records if r["is_deleted"]], field)
+            expected = in_window(served(account, table), field)
+            if table == "notes":  # each card's notes are listed separately, each with its own cursor
+                expected = sum(in_window(notes, field) for notes in (account.notes, account.contact_notes,
+                                                                     account.company_notes))
             assert second.rows.get(table, 0) == expected, (table, second.rows)
         assert table_digests(warehouse) == before
 
@@ -70,14 +70,11 @@ def test_full_load_then_no_change_load_then_incremental_merge(tmp_path: Path) ->
         lead = account.leads[0]
         lead["price"], lead["updated_at"] = 777_777, max(x["updated_at"] for x in account.leads) + 60
         third = runner.ingest(warehouse, requests_per_second=0)
-        # the edited lead, plus any other live lead inside the look-back window behind it, plus the
-        # deleted listing's own window
-        live = [x for x in account.leads if not x["is_deleted"]]
-        deleted = [x for x in account.leads if x["is_deleted"]]
-        assert third.rows.get("leads") == in_window(live, "updated_at") + in_window(deleted, "updated_at")
+        # the edited lead, plus any other live lead inside the look-back window behind it
+        assert third.rows.get("leads") == in_window(served(account, "leads"), "updated_at")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select price from raw_amocrm.leads where id = ?", [lead["id"]]).fetchone() == (777_777,)
-        assert con.execute("select count(*) from raw_amocrm.leads").fetchone() == (len(account.leads),)
+        assert con.execute("select count(*) from raw_amocrm.leads").fetchone() == (len(served(account, "leads")),)
         (account_ids,) = con.execute("select count(distinct account_id) from raw_amocrm.events").fetchone()
         assert account_ids == 1
 
@@ -125,7 +122,8 @@ def test_two_accounts_share_one_warehouse_without_sharing_cursors(tmp_path: Path
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in FACTS:
             got = dict(con.execute(f"select account_id, count(*) from raw_amocrm.{table} group by 1").fetchall())
-            assert got == {31_000_001: len(getattr(newer, table)), 42: len(getattr(older, table))}, table
+            want = {acc: len(served(a, table)) for acc, a in ((31_000_001, newer), (42, older)) if served(a, table)}
+            assert got == want, table
     runner.build(warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("select distinct account_id from marts.mart_manager_kpi_monthly").fetchall()

@@ -19,6 +19,21 @@ Account timezone Europe/Moscow (UTC+3). Pipeline 100: Incoming leads (1001) → 
   L4 (B) created 04-01 01:30 Moscow = 03-31 22:30 UTC — April in the account timezone — in
          Incoming leads; an incoming call (60 s, talked) 10 minutes later; still open; edited
          04-02 01:30, which is the snapshot time (the newest update).
+
+What a real account adds (calls and tasks on contact and company cards, the account's own task
+types, deletions seen only in amoCRM's trash listing):
+  C1     a contact of both L1 and L2. An outgoing call on C1's card 03-04 15:00 (240 s, talked):
+         two open leads, so amoCRM put it on the contact; the note's call_responsible names «Анна»
+         though its responsible user is B, so it is A's call, with no lead. A meeting task on C1
+         completed 03-04 12:00 by A: another card than L1's meeting at the same time, so it counts.
+  CO1    L3's company. An incoming call on CO1's card 03-16 10:00 (60 s, talked) by B: the
+         company's single open lead is L3, so it is B's call on L3.
+  L3's first response is a completed task of the account's own type 777 «Звонок» (call role).
+  L5 was deleted before the first load: amoCRM lists it only trimmed in the trash (`only_deleted`),
+         so the warehouse knows its id and nothing else; it is in no lead table.
+  L6 (B) created 03-25 10:00 in Initial contact, loaded by a first run, then deleted 03-26 10:00
+         with no event the source reads: the second run sees it only in the trash listing, so it
+         is a deleted lead, in no KPI (B's new leads stay 1).
 """
 
 from __future__ import annotations
@@ -26,7 +41,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pytest
 
 from ingestion.demo_account import (
@@ -36,6 +50,7 @@ from ingestion.demo_account import (
     make_call_note,
     make_event,
     make_lead,
+    make_party,
     make_pipeline,
     make_task,
     make_user,
@@ -43,6 +58,7 @@ from ingestion.demo_account import (
 )
 
 ACC = 555
+CONTACT, COMPANY, CALL_TYPE = 9_001, 9_101, 777
 P = 100
 INCOMING, INITIAL, QUALIFICATION, OFFER, WON, LOST = 1001, 1002, 1003, 1004, 142, 143
 A, B = 11, 12
@@ -58,8 +74,9 @@ def known_account() -> DemoAccount:
     ids = EventIds("kn")
     events: list[dict] = []
 
-    def ev(kind: str, lead: int, at: int, by: int, after=None, before=None) -> None:
-        events.append(make_event(ids.next(), kind, lead, at, by, after, before, account_id=ACC))
+    def ev(kind: str, lead: int, at: int, by: int, after=None, before=None, entity_type: str = "lead") -> None:
+        events.append(make_event(ids.next(), kind, lead, at, by, after, before, account_id=ACC,
+                                 entity_type=entity_type))
 
     def move(lead: int, at: int, by: int, frm: int, to: int) -> None:
         ev("lead_status_changed", lead, at, by, status_value(to, P), status_value(frm, P))
@@ -81,7 +98,14 @@ def known_account() -> DemoAccount:
         make_lead(3, "L3", 50_000, B, g, P, WON, msk(3, 10, 11), msk(3, 20, 12), msk(3, 20, 12), account_id=ACC),
         make_lead(4, "L4", 30_000, B, g, P, INCOMING, msk(4, 1, 1, 30), msk(4, 2, 1, 30), account_id=ACC),
         make_lead(5, "L5", 10_000, A, g, P, INITIAL, msk(3, 20, 10), msk(3, 21, 10), is_deleted=True, account_id=ACC),
+        make_lead(6, "L6", 20_000, B, g, P, INITIAL, msk(3, 25, 10), account_id=ACC),
     ]
+    for lead, contacts, companies in ((1, [CONTACT], []), (2, [CONTACT], []), (3, [], [COMPANY])):
+        acc.leads[lead - 1]["_embedded"].update(contacts=[{"id": c, "is_main": True} for c in contacts],
+                                                companies=[{"id": c} for c in companies])
+    acc.contacts = [make_party(CONTACT, "Клиент C1", A, g, msk(3, 2, 9), companies=[], account_id=ACC)]
+    acc.companies = [make_party(COMPANY, "ООО CO1", B, g, msk(3, 10, 10), account_id=ACC)]
+    acc.task_types.append({"id": CALL_TYPE, "name": "Звонок", "color": None, "icon_id": None, "code": None})
     # L1: a call-scoring integration and a survey wrote scores into lead custom fields
     acc.leads[0]["custom_fields_values"] = [
         {"field_id": 71, "field_name": "CSAT", "field_code": None, "field_type": "numeric", "values": [{"value": "9"}]},
@@ -95,6 +119,11 @@ def known_account() -> DemoAccount:
     acc.notes.append(make_call_note(502, 1, A, msk(3, 3, 12), "in", 300, 4, g, account_id=ACC))
     move(1, msk(3, 4, 10), A, QUALIFICATION, OFFER)
     acc.tasks.append(make_task(601, 1, A, 2, msk(3, 3, 9), msk(3, 4, 13), True, msk(3, 4, 12), g, account_id=ACC))
+    acc.tasks.append(make_task(605, CONTACT, A, 2, msk(3, 3, 9), msk(3, 4, 13), True, msk(3, 4, 12), g,
+                               account_id=ACC, entity_type="contacts"))  # the same meeting time, C1's card
+    acc.contact_notes.append(make_call_note(505, CONTACT, B, msk(3, 4, 15), "out", 240, 4, g, account_id=ACC,
+                                            call_responsible="Анна"))
+    ev("outgoing_call", CONTACT, msk(3, 4, 15), B, [{"note": {"id": 505}}], entity_type="contact")
     move(1, msk(3, 6, 10), A, OFFER, WON)
     # L2
     ev("lead_added", 2, msk(3, 3, 9), A, status_value(INCOMING, P))
@@ -103,13 +132,14 @@ def known_account() -> DemoAccount:
     move(2, msk(3, 5, 12), A, INITIAL, LOST)
     # L3
     ev("lead_added", 3, msk(3, 10, 11), B, status_value(INITIAL, P))
-    acc.tasks.append(make_task(602, 3, B, 1, msk(3, 10, 11), msk(3, 10, 12), True, msk(3, 10, 11, 20), g,
+    acc.tasks.append(make_task(602, 3, B, CALL_TYPE, msk(3, 10, 11), msk(3, 10, 12), True, msk(3, 10, 11, 20), g,
                                account_id=ACC))
     move(3, msk(3, 11, 11), B, INITIAL, QUALIFICATION)
     acc.tasks.append(make_task(603, 3, B, 2, msk(3, 11, 12), msk(3, 12, 16), True, msk(3, 12, 15), g, account_id=ACC))
     acc.tasks.append(make_task(604, 3, B, 2, msk(3, 11, 12), msk(3, 12, 18), True, msk(3, 12, 17), g, account_id=ACC))
     move(3, msk(3, 13, 11), B, QUALIFICATION, OFFER)
     ev("outgoing_call", 3, msk(3, 15, 10), B, [{"note": {"id": 999}}])  # its note never reached the API
+    acc.company_notes.append(make_call_note(506, COMPANY, B, msk(3, 16, 10), "in", 60, 4, g, account_id=ACC))
     move(3, msk(3, 20, 12), B, OFFER, WON)
     # L4
     ev("lead_added", 4, msk(4, 1, 1, 30), B, status_value(INCOMING, P))
@@ -117,19 +147,28 @@ def known_account() -> DemoAccount:
     # L5
     ev("lead_added", 5, msk(3, 20, 10), A, status_value(INITIAL, P))
     ev("lead_deleted", 5, msk(3, 21, 10), A)
+    # L6
+    ev("lead_added", 6, msk(3, 25, 10), B, status_value(INITIAL, P))
     acc.events = events
     return acc
 
 
+def delete_in_trash(account: DemoAccount, lead_id: int, at: int) -> None:
+    """A manager deletes a lead and the source reads no event of it: only the trash listing tells."""
+    lead = next(lead for lead in account.leads if lead["id"] == lead_id)
+    lead.update(is_deleted=True, updated_at=at, updated_by=lead["responsible_user_id"])
+
+
 @pytest.fixture(scope="module")
-def marts(tmp_path_factory: pytest.TempPathFactory, warehouse_builder):
-    built = warehouse_builder(known_account(), tmp_path_factory.mktemp("known_answer"))
-    con = duckdb.connect(str(built.serving), read_only=True)
-    yield con
-    con.close()
+def marts(known_answer_build):
+    """This account's view of the shared known-answer warehouse (conftest.known_answer_build): two
+    runs over HTTP, as nightly runs would see the account, with L6 deleted between them."""
+    view = known_answer_build.view(ACC)
+    yield view
+    view.con.close()
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+def rows(con, sql: str) -> list[dict]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
@@ -137,10 +176,18 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
 
 def test_raw_tables_hold_exactly_the_served_records(marts) -> None:
     account = known_account()
-    for table, records in [("leads", account.leads), ("notes", account.notes), ("tasks", account.tasks),
-                           ("events", account.events), ("users", account.users)]:
+    notes = account.notes + account.contact_notes + account.company_notes
+    live_leads = [lead for lead in account.leads if not lead["is_deleted"]]  # L6 was live in the first run
+    for table, records in [("leads", live_leads), ("notes", notes), ("tasks", account.tasks),
+                           ("events", account.events), ("users", account.users), ("task_types", account.task_types)]:
         ids = sorted(r[0] for r in marts.execute(f"select id from raw_amocrm.{table}").fetchall())
         assert ids == sorted(r["id"] for r in records), table
+    cards = marts.execute("select id, entity_type from raw_amocrm.notes order by id").fetchall()
+    assert cards == [(501, "leads"), (502, "leads"), (503, "leads"), (504, "leads"), (505, "contacts"),
+                     (506, "companies")]
+    # the trash listing: L5 (deleted before any run) and L6, trimmed to what amoCRM keeps
+    trash = marts.execute("select id, updated_at, is_deleted from raw_amocrm.deleted_leads order by id").fetchall()
+    assert trash == [(5, msk(3, 21, 10), True), (6, msk(3, 26, 10), True)]
 
 
 def test_manager_kpis_for_march(marts) -> None:
@@ -148,24 +195,29 @@ def test_manager_kpis_for_march(marts) -> None:
         select * from marts.mart_manager_kpi_monthly where month_start = date '2026-03-01'""")}
     assert set(got) == {A, B}
     a, b = got[A], got[B]
-    # Manager A: calls L1 out (note + event = 1), L1 in, L2 out; connected 2 of 120 s and 300 s
-    assert (a["calls_count"], a["calls_outgoing_count"], a["calls_incoming_count"]) == (3, 2, 1)
-    assert a["calls_connected_count"] == 2 and a["avg_call_minutes"] == pytest.approx(3.5)
-    assert a["meetings_count"] == 1 and a["call_to_meeting_rate"] == pytest.approx(1 / 3)
+    # Manager A: calls L1 out (note + event = 1), L1 in, L2 out, and the call on C1's card that
+    # call_responsible names her for (note + event = 1); connected 3 of 120 s, 300 s and 240 s
+    assert (a["calls_count"], a["calls_outgoing_count"], a["calls_incoming_count"]) == (4, 3, 1)
+    assert a["calls_connected_count"] == 3 and a["avg_call_minutes"] == pytest.approx(11 / 3)
+    # meetings: L1's and C1's, same time, two cards
+    assert a["meetings_count"] == 2 and a["call_to_meeting_rate"] == pytest.approx(2 / 4)
     assert (a["new_leads_count"], a["leads_won_from_cohort_count"], a["lead_conversion_rate"]) == (2, 1, 0.5)
     assert (a["deals_won_count"], a["deals_lost_count"], a["win_rate"]) == (1, 1, 0.5)
     assert (a["revenue_amount"], a["avg_deal_amount"]) == (100_000, 100_000)
     assert a["first_response_minutes_median"] == pytest.approx(17.5)  # median of 5 and 30
     assert a["leads_qualified_count"] == 1 and a["lead_processing_hours"] == pytest.approx(4.0)
     assert a["time_to_close_days"] == pytest.approx(3 + 20 / 24)
-    # Manager B: one event-only outgoing call; two meetings the same day on L3 count once
-    assert (b["calls_count"], b["calls_outgoing_count"], b["calls_connected_count"]) == (1, 1, 0)
-    assert b["avg_call_minutes"] is None  # no connected call: zero denominator
-    assert b["meetings_count"] == 1 and b["call_to_meeting_rate"] == pytest.approx(1.0)
-    assert (b["new_leads_count"], b["lead_conversion_rate"]) == (1, 1.0)  # L4 belongs to April
+    # Manager B: one event-only outgoing call and the incoming call on CO1's card (60 s);
+    # two meetings the same day on L3 count once
+    assert (b["calls_count"], b["calls_outgoing_count"], b["calls_connected_count"]) == (2, 1, 1)
+    assert b["avg_call_minutes"] == pytest.approx(1.0)
+    assert b["meetings_count"] == 1 and b["call_to_meeting_rate"] == pytest.approx(1 / 2)
+    # L4 belongs to April; L6 was deleted (seen only in the trash listing)
+    assert (b["new_leads_count"], b["lead_conversion_rate"]) == (1, 1.0)
     assert (b["deals_won_count"], b["deals_lost_count"], b["win_rate"]) == (1, 0, 1.0)
     assert (b["revenue_amount"], b["avg_deal_amount"]) == (50_000, 50_000)
-    assert b["first_response_minutes_median"] == pytest.approx(20.0)  # the completed call task
+    # the completed task of the account's own «Звонок» type (without it: the 03-15 call, 5 days on)
+    assert b["first_response_minutes_median"] == pytest.approx(20.0)
     assert b["lead_processing_hours"] == pytest.approx(24.0)
     assert b["time_to_close_days"] == pytest.approx(9 + 1 / 24)
 
@@ -185,10 +237,10 @@ def test_april_rows_and_timezone_bucketing(marts) -> None:
 def test_department_totals_recompute_rates_from_counts(marts) -> None:
     (d,) = rows(marts, "select * from marts.mart_department_kpi_monthly where month_start = date '2026-03-01'")
     assert d["currency"] == "RUB" and d["managers_count"] == 2
-    assert (d["calls_count"], d["meetings_count"], d["new_leads_count"]) == (4, 2, 3)
+    assert (d["calls_count"], d["meetings_count"], d["new_leads_count"]) == (6, 3, 3)
     assert (d["deals_won_count"], d["deals_lost_count"], d["revenue_amount"]) == (2, 1, 150_000)
     assert d["win_rate"] == pytest.approx(2 / 3) and d["lead_conversion_rate"] == pytest.approx(2 / 3)
-    assert d["avg_deal_amount"] == pytest.approx(75_000) and d["call_to_meeting_rate"] == pytest.approx(0.5)
+    assert d["avg_deal_amount"] == pytest.approx(75_000) and d["call_to_meeting_rate"] == pytest.approx(3 / 6)
     assert d["first_response_minutes_median"] == pytest.approx(20.0)  # median of 5, 30, 20
     assert d["lead_processing_hours"] == pytest.approx(14.0)  # mean of 4 and 24
     assert d["time_to_close_days"] == pytest.approx(((3 + 20 / 24) + (9 + 1 / 24)) / 2)
@@ -217,8 +269,8 @@ def test_funnel_stages(marts) -> None:
 
 def test_fct_leads(marts) -> None:
     got = {r["lead_id"]: r for r in rows(marts, "select * from marts.fct_leads")}
-    assert sorted(got) == [1, 2, 3, 4, 5]
-    assert [got[i]["is_deleted"] for i in (1, 2, 3, 4, 5)] == [False, False, False, False, True]
+    assert sorted(got) == [1, 2, 3, 4, 6]  # L5 was never loaded: the trash keeps only its id
+    assert [got[i]["is_deleted"] for i in (1, 2, 3, 4, 6)] == [False, False, False, False, True]
     assert [got[i]["is_won"] for i in (1, 2, 3, 4)] == [True, False, True, False]
     assert got[2]["is_lost"] and got[2]["loss_reason_name"] == "Дорого"
     assert got[4]["is_open"] and got[4]["first_response_minutes"] is None
@@ -234,8 +286,8 @@ def test_more_manager_kpis_for_march(marts) -> None:
     # first entries into "Offer made" (a proposal stage); the account has no presentation stage
     assert (a["proposals_sent_count"], b["proposals_sent_count"]) == (1, 1)
     assert (a["presentations_count"], a["presentation_success_rate"]) == (0, None)
-    # completed tasks of any type: A the meeting; B the call task and both meetings
-    assert (a["tasks_completed_count"], b["tasks_completed_count"]) == (1, 3)
+    # completed tasks of any type, on any card: A both meetings; B the call task and both meetings
+    assert (a["tasks_completed_count"], b["tasks_completed_count"]) == (2, 3)
     assert (a["tasks_overdue_count"], b["tasks_overdue_count"]) == (0, 0)
     # cohorts: A created L1 (won) and L2 (lost), B created L3 (won); L1 and L3 got qualified
     assert (a["refusal_rate"], b["refusal_rate"]) == (0.5, 0.0)
@@ -246,9 +298,9 @@ def test_more_manager_kpis_for_march(marts) -> None:
     assert a["first_response_minutes_p90"] == pytest.approx(27.5)
     # all three answers came within working hours on working days, so the working-time medians agree
     assert (a["first_response_working_minutes_median"], b["first_response_working_minutes_median"]) == (17.5, 20.0)
-    # actions: A's leads carry 8 events (L5 is deleted) plus 1 task; B's 5 events plus 3 tasks;
-    # all by people, none by robots
-    assert (a["actions_count"], b["actions_count"]) == (9, 8)
+    # actions: A's leads carry 8 events (L5 was never loaded, L6 is deleted) plus her 2 tasks (one on
+    # C1's card); B's 5 events plus 3 tasks; all by people, none by robots
+    assert (a["actions_count"], b["actions_count"]) == (10, 8)
     assert (a["automation_rate"], b["automation_rate"]) == (0.0, 0.0)
     # without contacts each won lead is its own customer: a new one, no upsell
     assert (a["new_customers_count"], b["new_customers_count"], a["upsell_rate"]) == (1, 1, 0.0)
@@ -259,7 +311,7 @@ def test_more_manager_kpis_for_march(marts) -> None:
     # customers to date: A's L1 and B's L3, one win each
     assert (a["customers_to_date_count"], a["repeat_purchase_rate"], a["customer_ltv_amount"]) == (1, 0.0, 100_000)
     (d,) = rows(marts, "select * from marts.mart_department_kpi_monthly where month_start = date '2026-03-01'")
-    assert (d["proposals_sent_count"], d["tasks_completed_count"], d["actions_count"]) == (2, 4, 17)
+    assert (d["proposals_sent_count"], d["tasks_completed_count"], d["actions_count"]) == (2, 5, 18)
     assert d["refusal_rate"] == pytest.approx(1 / 3) and d["sql_rate"] == pytest.approx(2 / 3)
     assert d["response_within_sla_rate"] == pytest.approx(1 / 3)
     assert d["first_response_minutes_p90"] == pytest.approx(28.0)  # of 5, 20 and 30
@@ -268,8 +320,8 @@ def test_more_manager_kpis_for_march(marts) -> None:
 def test_weekly_activity_and_onboarding(marts) -> None:
     weekly = {(r["manager_id"], r["week_start"]): r
               for r in rows(marts, "select * from marts.mart_manager_activity_weekly")}
-    first_week = weekly[(A, date(2026, 3, 2))]  # Monday 2 March: L1's two calls and L2's call
-    assert (first_week["calls_count"], first_week["new_leads_count"]) == (3, 2)
+    first_week = weekly[(A, date(2026, 3, 2))]  # Monday 2 March: L1's two calls, L2's and C1's
+    assert (first_week["calls_count"], first_week["new_leads_count"]) == (4, 2)
     # the week of 9 March: the call task (10 March) and both meetings (12 March)
     assert weekly[(B, date(2026, 3, 9))]["tasks_completed_count"] == 3
     onboarding = {r["manager_id"]: r for r in rows(marts, "select * from marts.mart_manager_onboarding")}

@@ -11,6 +11,7 @@ final as (
         type as event_type,
         case when entity_type = 'lead' then entity_id end as lead_id,
         entity_type,
+        entity_id,
         created_by,
         {{ amokpi.from_unix('created_at') }} as created_at,
         {{ amokpi.json_bigint('value_after', '$[0].lead_status.id') }} as status_after_id,
