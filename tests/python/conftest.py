@@ -62,10 +62,12 @@ def demo_api(small_demo_account: DemoAccount) -> Iterator[DemoApiServer]:
 
 @pytest.fixture(scope="session")
 def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
-    """The known-answer account (two runs, a lead deleted between them) and the real-shape fixture
-    account, each served over HTTP and ingested, then one dbt build, validation and publish."""
+    """The known-answer accounts, each served over HTTP and ingested into one warehouse: the KPI
+    account (two runs, a lead deleted between them), the funnel account and the real-shape fixture
+    account; then one dbt build, validation and publish for all three."""
     from real_shape import load_account, serve
     from shared_build import KnownAnswerBuild
+    from test_funnel_known_answer import tricky_account
     from test_known_answer import delete_in_trash, known_account, msk
 
     from ingestion import runner
@@ -79,6 +81,10 @@ def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
         runner.ingest(warehouse, requests_per_second=0)
         delete_in_trash(account, 6, msk(3, 26, 10))
         runner.ingest(warehouse, requests_per_second=0)
+    with DemoApiServer(tricky_account()) as server, pytest.MonkeyPatch.context() as env:
+        env.setenv("SOURCES__AMOCRM__BASE_URL", server.base_url)
+        env.setenv("SOURCES__AMOCRM__ACCESS_TOKEN", server.token)
+        runner.ingest(warehouse, requests_per_second=0)
     shape = serve(load_account(), Faults(omit_page_number=True))  # list pages without `_page`
     try:
         with pytest.MonkeyPatch.context() as env:
@@ -90,3 +96,13 @@ def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
     runner.build(warehouse)
     runner.validate(warehouse)
     return KnownAnswerBuild(warehouse, runner.publish(warehouse), shape)
+
+
+@pytest.fixture(scope="session")
+def known_answer_accounts() -> dict[str, int]:
+    """The account ids in the shared known-answer warehouse."""
+    from real_shape import load
+    from test_funnel_known_answer import ACC as FUNNEL
+    from test_known_answer import ACC as KPI
+
+    return {"kpi": KPI, "funnel": FUNNEL, "real_shape": load("account")["id"]}

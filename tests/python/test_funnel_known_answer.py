@@ -115,14 +115,14 @@ def tricky_account() -> DemoAccount:
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory, warehouse_builder):
-    built = warehouse_builder(tricky_account(), tmp_path_factory.mktemp("funnel_known_answer"))
-    connection = duckdb.connect(str(built.serving), read_only=True)
-    yield connection
-    connection.close()
+def con(known_answer_build):
+    """This account's view of the shared known-answer warehouse (conftest.known_answer_build)."""
+    view = known_answer_build.view(ACC)
+    yield view
+    view.con.close()
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+def rows(con, sql: str) -> list[dict]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
