@@ -23,6 +23,7 @@ import time
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +124,22 @@ def _order(query: Query, allowed: tuple[str, ...]) -> tuple[str, bool] | None:
     return None
 
 
+@dataclass(frozen=True)
+class Served:
+    """One answered GET, as the log keeps it: what was asked and the shape of the reply."""
+
+    path: str
+    query: Query
+    status: int
+    records: int  # records on a list page (0 for a 204 and for single records)
+    numbered: bool  # the page carried `_page`
+    has_next: bool  # the page carried `_links.next`
+
+    @property
+    def page(self) -> int:
+        return int((self.query.get("page") or ["1"])[0] or 1)
+
+
 class _Selection:
     """A filtered, sorted list and its sort keys, for page slicing and range look-ups by bisection."""
 
@@ -153,11 +170,15 @@ class DemoApi:
         self._lock = threading.Lock()
         self._selections: dict[tuple, tuple[tuple, _Selection]] = {}
         self._moved_leads: set[int] = set()
-        self.log: deque[tuple[str, Query]] = deque(maxlen=100_000)  # the GET requests served: (path, query)
+        self.log: deque[Served] = deque(maxlen=100_000)  # the GET requests answered past authorisation
 
     @property
     def requests_served(self) -> int:
         return self.faults.requests
+
+    def listing(self, path: str) -> list[Served]:
+        """The logged replies to one path, in order."""
+        return [served for served in self.log if served.path == path]
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -205,19 +226,31 @@ class DemoApi:
         if not self._authorized(headers):
             return 401, _problem(401, "Unauthorized", "Invalid or missing access token")
         path = path.rstrip("/")
-        self.log.append((path, query))
-        failure = self.faults.fails(path)
-        if failure is not None:
-            return failure.status, failure
-        try:
-            status, body = self._route(path, query)
-        except _Problem as p:
-            return p.status, _problem(p.status, p.title, p.detail)
+        status, body = self._answer(path, query)
+        self._log(path, query, status, body)
+        if status >= 400:  # a refusal is not a page: it is neither counted nor broken
+            return status, body
         path_number = self.faults.count_path(path)
         if body is not None and self.faults.breaks_json(number, path, path_number):
             text = json.dumps(body, ensure_ascii=False)
             return status, FaultResponse(status, text[: len(text) // 2].encode(), "application/hal+json")
         return status, body
+
+    def _answer(self, path: str, query: Query) -> tuple[int, dict | FaultResponse | None]:
+        failure = self.faults.fails(path)
+        if failure is not None:
+            return failure.status, failure
+        try:
+            return self._route(path, query)
+        except _Problem as p:
+            return p.status, _problem(p.status, p.title, p.detail)
+
+    def _log(self, path: str, query: Query, status: int, body: dict | FaultResponse | None) -> None:
+        records, numbered, has_next = 0, False, False
+        if isinstance(body, dict) and isinstance(body.get("_embedded"), dict) and "_links" in body:
+            records = sum(len(v) for v in body["_embedded"].values() if isinstance(v, list))
+            numbered, has_next = "_page" in body, "next" in body["_links"]
+        self.log.append(Served(path, query, status, records, numbered, has_next))
 
     def _route(self, path: str, query: Query) -> tuple[int, dict | None]:
         acc = self.account
@@ -252,10 +285,10 @@ class DemoApi:
         match = re.fullmatch(r"/api/v4/(leads|contacts|companies|tasks|events|users)/([\w-]+)", path)
         if match:
             entity, ident = match.groups()
-            records = {"leads": [r for r in acc.leads if not r.get("is_deleted")], "contacts": acc.contacts,
-                       "companies": acc.companies, "tasks": acc.tasks, "events": acc.events, "users": acc.users}
+            records = {"leads": acc.leads, "contacts": acc.contacts, "companies": acc.companies,
+                       "tasks": acc.tasks, "events": acc.events, "users": acc.users}
             wanted = ident if entity == "events" else _int(ident, "id")
-            found = next((r for r in records[entity] if r["id"] == wanted), None)
+            found = next((r for r in records[entity] if r["id"] == wanted and not r.get("is_deleted")), None)
             if found is not None and entity == "leads":
                 found = self._lead_view(found, query)
             return (204, None) if found is None else (200, found)

@@ -4,10 +4,6 @@
     company card when that card has no or several open leads). -#}
 with
 
-leads as (
-    select * from {{ ref('stg_amocrm__leads') }}
-),
-
 lead_cards as (
     select * from {{ ref('int_lead_cards') }}
 ),
@@ -25,30 +21,22 @@ outgoing_contacts as (
     from calls
     where is_outgoing and card_id is not null
     union all
-    select
-        account_id,
-        case entity_type when 'leads' then 'lead' when 'contacts' then 'contact' when 'companies' then 'company' end
-            as card_type,
-        entity_id as card_id,
-        completed_at as contacted_at
+    select account_id, card_type, entity_id as card_id, completed_at as contacted_at
     from tasks
     where is_call_task and is_completed and entity_id is not null
 ),
 
 final as (
     select
-        leads.account_id,
-        leads.lead_id,
+        lead_cards.account_id,
+        lead_cards.lead_id,
         min(outgoing_contacts.contacted_at) as first_response_at
-    from leads
-    inner join lead_cards
-        on leads.account_id = lead_cards.account_id
-        and leads.lead_id = lead_cards.lead_id
+    from lead_cards
     inner join outgoing_contacts
         on lead_cards.account_id = outgoing_contacts.account_id
         and lead_cards.card_type = outgoing_contacts.card_type
         and lead_cards.card_id = outgoing_contacts.card_id
-        and outgoing_contacts.contacted_at >= leads.created_at
+        and outgoing_contacts.contacted_at >= lead_cards.lead_created_at
     group by 1, 2
 )
 

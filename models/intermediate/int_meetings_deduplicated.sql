@@ -16,6 +16,7 @@ completed_meetings as (
         tasks.account_id,
         tasks.task_id,
         tasks.entity_type,
+        tasks.card_type,
         tasks.entity_id,
         tasks.lead_id,
         tasks.responsible_user_id as manager_id,
@@ -32,7 +33,7 @@ ranked as (
     select
         completed_meetings.*,
         row_number() over (
-            partition by account_id, coalesce(entity_type, 'none'), coalesce(entity_id, -task_id), meeting_day
+            partition by account_id, coalesce(card_type, 'none'), coalesce(entity_id, -task_id), meeting_day
             order by completed_at, task_id
         ) as rank_in_card_day
     from completed_meetings

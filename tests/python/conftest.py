@@ -54,6 +54,21 @@ def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.Tem
 
 
 @pytest.fixture()
+def env(monkeypatch: pytest.MonkeyPatch):
+    """Point the source at a server through dlt's env config, with `token` (None: no token, as
+    for OAuth); cleaned up after each test."""
+
+    def point(server: DemoApiServer, token: str | None = None) -> None:
+        monkeypatch.setenv("SOURCES__AMOCRM__BASE_URL", server.base_url)
+        if token is None:
+            monkeypatch.delenv("SOURCES__AMOCRM__ACCESS_TOKEN", raising=False)
+        else:
+            monkeypatch.setenv("SOURCES__AMOCRM__ACCESS_TOKEN", token)
+
+    return point
+
+
+@pytest.fixture()
 def demo_api(small_demo_account: DemoAccount) -> Iterator[DemoApiServer]:
     with DemoApiServer(small_demo_account) as server:
         yield server
@@ -88,14 +103,14 @@ def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
     shape = serve(load_account(), Faults(omit_page_number=True))  # list pages without `_page`
     try:
         with pytest.MonkeyPatch.context() as env:
-            env.setenv("SOURCES__AMOCRM__BASE_URL", shape.server.base_url)
-            env.setenv("SOURCES__AMOCRM__ACCESS_TOKEN", shape.server.token)
+            env.setenv("SOURCES__AMOCRM__BASE_URL", shape.base_url)
+            env.setenv("SOURCES__AMOCRM__ACCESS_TOKEN", shape.token)
             runner.ingest(warehouse, requests_per_second=0)
     finally:
-        shape.server.stop()
+        shape.stop()
     runner.build(warehouse)
     runner.validate(warehouse)
-    return KnownAnswerBuild(warehouse, runner.publish(warehouse), shape)
+    return KnownAnswerBuild(warehouse, runner.publish(warehouse), shape.api)
 
 
 @pytest.fixture(scope="session")

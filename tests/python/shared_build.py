@@ -33,7 +33,7 @@ class AccountView:
 class KnownAnswerBuild:
     warehouse: Path
     serving: Path
-    real_shape: Any  # the real-shape server's record of what it answered (tests/python/real_shape.py)
+    real_shape: Any  # the real-shape account's demo API (its `log` holds every reply)
 
     def view(self, account_id: int) -> AccountView:
         return AccountView(duckdb.connect(str(self.serving), read_only=True), account_id)

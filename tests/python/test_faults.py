@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
-from expected import served, served_ids
+from expected import FACTS, assert_complete, raw_ids, served, served_ids
 
 from ingestion import runner
 from ingestion.demo_account import DemoAccount, generate_account
@@ -22,33 +22,7 @@ from ingestion.demo_faults import Faults
 from ingestion.demo_oauth import TokenAuthority
 from ingestion.oauth import TokenStore, exchange_code
 
-FACTS = ["leads", "deleted_leads", "contacts", "companies", "tasks", "notes", "events"]
 FAST_RETRY = {"request_backoff_factor": 0.05, "requests_per_second": 0}
-
-
-@pytest.fixture()
-def env(monkeypatch: pytest.MonkeyPatch):
-    """Point the source at a server through dlt's env config; cleaned up after each test."""
-
-    def point(server: DemoApiServer, token: str | None = None) -> None:
-        monkeypatch.setenv("SOURCES__AMOCRM__BASE_URL", server.base_url)
-        if token is None:
-            monkeypatch.delenv("SOURCES__AMOCRM__ACCESS_TOKEN", raising=False)
-        else:
-            monkeypatch.setenv("SOURCES__AMOCRM__ACCESS_TOKEN", token)
-
-    return point
-
-
-def raw_ids(warehouse: Path, table: str) -> list:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return sorted(r[0] for r in con.execute(f"select id from raw_amocrm.{table}").fetchall())
-
-
-def assert_complete(warehouse: Path, account: DemoAccount, missing_leads: set[int] = frozenset()) -> None:
-    for table in FACTS:
-        expected = sorted(r["id"] for r in served(account, table) if table != "leads" or r["id"] not in missing_leads)
-        assert raw_ids(warehouse, table) == expected, table
 
 
 def small_account(**kwargs: int) -> DemoAccount:

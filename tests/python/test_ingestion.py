@@ -7,18 +7,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from expected import served, served_ids
+from expected import FACTS, raw_ids, served, served_ids
 
 from ingestion import runner
 from ingestion.demo_account import generate_account
 from ingestion.demo_api import DemoApiServer
-
-FACTS = ["leads", "deleted_leads", "contacts", "companies", "tasks", "notes", "events"]
-
-
-def raw_ids(warehouse: Path, table: str) -> list:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return sorted(r[0] for r in con.execute(f"select id from raw_amocrm.{table}").fetchall())
 
 
 def table_digests(warehouse: Path) -> dict[str, tuple]:

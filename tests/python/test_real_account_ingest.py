@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from expected import served, served_ids
+from expected import FACTS, assert_complete, served
 
 from ingestion import runner
 from ingestion.demo_account import DemoAccount, generate_account, make_event
@@ -16,28 +16,12 @@ from ingestion.demo_api import DemoApiServer
 from ingestion.demo_faults import Faults
 
 FAST_RETRY = {"request_backoff_factor": 0.05, "requests_per_second": 0}
-TABLES = ["leads", "deleted_leads", "contacts", "companies", "tasks", "notes", "events", "custom_fields",
-          "task_types"]
-
-
-@pytest.fixture()
-def env(monkeypatch: pytest.MonkeyPatch):
-    def point(server: DemoApiServer) -> None:
-        monkeypatch.setenv("SOURCES__AMOCRM__BASE_URL", server.base_url)
-        monkeypatch.setenv("SOURCES__AMOCRM__ACCESS_TOKEN", server.token)
-
-    return point
+TABLES = [*FACTS, "custom_fields", "task_types"]
 
 
 def raw(warehouse: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()
-
-
-def assert_complete(warehouse: Path, account: DemoAccount, tables: list[str] = TABLES) -> None:
-    for table in tables:
-        ids = sorted(r[0] for r in raw(warehouse, f"select id from raw_amocrm.{table}"))
-        assert ids == served_ids(account, table), table
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +33,19 @@ def test_a_full_load_reads_every_card_and_every_page_once(tmp_path: Path, env, a
     warehouse = tmp_path / "wh.duckdb"
     assert account.contact_notes and len([f for f in account.custom_fields if f["entity_type"] == "leads"]) > 50
     with DemoApiServer(account) as server:
-        env(server)
+        env(server, server.token)
         summary = runner.ingest(warehouse, requests_per_second=0)
         log = list(server.api.log)
-    assert_complete(warehouse, account)
+    assert_complete(warehouse, account, TABLES)
     assert summary.quarantined == 0 and not summary.incomplete  # trimmed deleted leads are not malformed
     # each event once, though amoCRM serves them newest first: no duplicates in what was extracted
     assert summary.rows["events"] == len(account.events)
-    events = [query for path, query in log if path == "/api/v4/events"]
+    events = [served.query for served in log if served.path == "/api/v4/events"]
     assert events and not any(key.startswith("order") for query in events for key in query)
     # every events request is a bounded created_at window but the last, open one
     assert all("filter[created_at][to]" in q for q in events[:-1]) and "filter[created_at][to]" not in events[-1]
     # custom fields: the second 50-field page was asked for, though the first was "short" of limit=250
-    pages = [q["page"][0] for path, q in log if path == "/api/v4/leads/custom_fields"]
+    pages = [served.query["page"][0] for served in log if served.path == "/api/v4/leads/custom_fields"]
     assert pages == ["1", "2"]
     # calls on all three cards, each with its card
     cards = dict(raw(warehouse, "select entity_type, count(*) from raw_amocrm.notes group by 1"))
@@ -80,7 +64,7 @@ def test_events_keep_their_cursor_and_look_back_without_an_order(tmp_path: Path,
     warehouse = tmp_path / "wh.duckdb"
     newest = max(e["created_at"] for e in account.events)
     with DemoApiServer(account) as server:
-        env(server)
+        env(server, server.token)
         runner.ingest(warehouse, requests_per_second=0)
         # two events arrive: one after the cursor, one late-written inside the 600 s look-back
         late = make_event("zz-late", "lead_status_changed", account.leads[0]["id"], newest - 300, 0)
@@ -101,7 +85,7 @@ def test_a_failing_resource_stops_only_itself(tmp_path: Path, env, account: Demo
     warehouse = tmp_path / "wh.duckdb"
     faults = Faults(failing_paths={"/api/v4/tasks"}, broken_json_path="/api/v4/events", broken_json_from=25)
     with DemoApiServer(account, faults=faults) as server:
-        env(server)
+        env(server, server.token)
         with pytest.raises(runner.IngestIncomplete) as failure:
             runner.ingest(warehouse, **FAST_RETRY)
         message = str(failure.value)
@@ -115,5 +99,5 @@ def test_a_failing_resource_stops_only_itself(tmp_path: Path, env, account: Demo
         faults.failing_paths.clear()
         faults.broken_json_path = None  # amoCRM recovers: the next run fetches the rest
         runner.ingest(warehouse, **FAST_RETRY)
-    assert_complete(warehouse, account)
+    assert_complete(warehouse, account, TABLES)
     assert served(account, "leads")

@@ -99,7 +99,7 @@ def ids(con, table: str) -> list:
 
 def test_paging_as_amocrm_does_it(built) -> None:
     shape, _ = built
-    lists = [r for r in shape.replies if r.status == 200 and r.path != "/api/v4/account"
+    lists = [r for r in shape.log if r.status == 200 and r.path != "/api/v4/account"
              and r.path != "/api/v4/leads/pipelines"]
     assert lists and not any(r.numbered for r in lists)  # no list page carried `_page`
 

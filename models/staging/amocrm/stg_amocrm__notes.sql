@@ -17,7 +17,7 @@ final as (
     select
         account_id,
         id as note_id,
-        case card_entity_type when 'leads' then 'lead' when 'contacts' then 'contact' else 'company' end as card_type,
+        {{ amokpi.card_type('card_entity_type') }} as card_type,
         entity_id as card_id,
         case when card_entity_type = 'leads' then entity_id end as lead_id,
         note_type,

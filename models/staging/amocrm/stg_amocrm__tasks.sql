@@ -10,6 +10,7 @@ final as (
         id as task_id,
         -- the card the task sits on: a lead, a contact, a company (or a customer), or nothing
         entity_type,
+        {{ amokpi.card_type('entity_type') }} as card_type,
         entity_id,
         case when entity_type = 'leads' then entity_id end as lead_id,
         case when entity_type = 'contacts' then entity_id end as contact_id,
