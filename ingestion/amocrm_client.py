@@ -1,20 +1,25 @@
-"""HTTP access to amoCRM API v4: one throttled, retrying session and amoCRM's paging rules.
+"""HTTP access to amoCRM API v4: one throttled, bounded, retrying session and amoCRM's paging rules.
 
 - Every request passes one shared limiter (amoCRM allows 7 requests/s and blocks abusers), below
-  dlt's retry layer so retries are throttled too.
+  dlt's retry layer so retries are throttled too; each attempt has one deadline for the whole
+  answer and a cap on its size (`ingestion.throttle`).
 - dlt's client retries 429, 5xx, time-outs and connection errors with exponential backoff; a
-  200 whose body is not JSON is retried the same way.
+  200 whose body is not JSON is retried the same way. JSON nested deeper than any amoCRM answer
+  is a malformed page, not a crash.
+- Credentials stay with the configured origin: a redirect elsewhere is refused, not followed.
 - 204 means "no (more) records"; 401/402/403/404 fail fast with a message saying what to fix.
 - A listing ends on 204 or a page without `_links.next`, never on a short page (amoCRM serves
-  custom fields 50 a page whatever `limit` asks). Every listing is bounded: at most `max_pages`
-  pages, and a server that serves the same page again is stopped.
+  custom fields 50 a page whatever `limit` asks). Every resource is bounded: at most `max_pages`
+  pages per run, and a server that serves a page it already served is stopped.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
@@ -23,6 +28,8 @@ from requests import HTTPError, Response
 from requests.auth import AuthBase
 
 from ingestion.throttle import RateLimiter, ThrottledAdapter
+
+MAX_JSON_DEPTH = 32  # amoCRM's deepest answers (custom field values of embedded records) are ~10 deep
 
 
 class AmoCrmError(RuntimeError):
@@ -56,13 +63,31 @@ _ACCESS_HINTS = {
 def _json_or_none(response: Response) -> Any:
     """Parse once and remember: the retry predicate and the caller both need the body."""
     if not hasattr(response, "_amokpi_json"):
+        body, error, retry = None, None, False
         try:
-            response._amokpi_json = response.json() if response.content else None  # type: ignore[attr-defined]
-            response._amokpi_json_error = None  # type: ignore[attr-defined]
+            body = response.json() if response.content else None
+            if _deeper_than(body, MAX_JSON_DEPTH):
+                body, error = None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+        except RecursionError:  # the decoder gives up on absurd nesting: the page is malformed
+            error = "JSON nested too deep to parse"
         except ValueError as exc:
-            response._amokpi_json = None  # type: ignore[attr-defined]
-            response._amokpi_json_error = str(exc)  # type: ignore[attr-defined]
+            error, retry = str(exc), True  # cut-off or garbled: another try may get it whole
+        response._amokpi_json = body  # type: ignore[attr-defined]
+        response._amokpi_json_error = error  # type: ignore[attr-defined]
+        response._amokpi_json_retry = retry  # type: ignore[attr-defined]
     return response._amokpi_json  # type: ignore[attr-defined]
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Iterative, containers only: nesting that dlt's normalizer could not serialize is refused here."""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _broken_json(response: Response | None, exception: BaseException | None) -> bool:
@@ -70,11 +95,24 @@ def _broken_json(response: Response | None, exception: BaseException | None) -> 
     if response is None or response.status_code != 200:
         return False
     _json_or_none(response)
-    return getattr(response, "_amokpi_json_error", None) is not None
+    return bool(getattr(response, "_amokpi_json_retry", False))
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.netloc or "").lower()
 
 
 def _check_response(response: Response, *args: Any, **kwargs: Any) -> None:
-    """Response hook: access errors fail fast (no retry helps); 429/5xx raise into dlt's retry."""
+    """Response hook: access errors fail fast (no retry helps); 429/5xx raise into dlt's retry; a
+    redirect to another origin is refused before `requests` could follow it."""
+    if response.is_redirect:
+        target = urljoin(response.url, response.headers.get("Location", ""))
+        if _origin(target) != _origin(response.url):
+            response.close()
+            raise AmoCrmError(f"amoCRM answered {response.status_code} for {_path(response.url)} with a redirect "
+                              f"to {_origin(target)[1] or target!r}; not followed, so the token stays with "
+                              f"{_origin(response.url)[1]} (check SOURCES__AMOCRM__BASE_URL)")
     hint = _ACCESS_HINTS.get(response.status_code)
     if hint:
         raise AmoCrmAccessError(f"amoCRM answered {response.status_code} for {_path(response.url)}: {hint}")
@@ -97,7 +135,8 @@ class Page:
 class AmoCrmClient:
     def __init__(self, base_url: str, auth: AuthBase, requests_per_second: float = 7.0,
                  request_timeout: float = 60.0, request_max_attempts: int = 5,
-                 request_backoff_factor: float = 1.0, max_pages: int = 20_000) -> None:
+                 request_backoff_factor: float = 1.0, max_pages: int = 20_000,
+                 request_deadline: float = 120.0, max_response_bytes: int = 32 * 1024 * 1024) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_pages = max_pages
         session = Client(
@@ -108,7 +147,9 @@ class AmoCrmClient:
             request_max_retry_delay=30,
             retry_condition=_broken_json,
         ).session
-        self.adapter = ThrottledAdapter(RateLimiter(requests_per_second), pool_maxsize=8)
+        session.max_redirects = 3  # same-origin only (see _check_response)
+        self.adapter = ThrottledAdapter(RateLimiter(requests_per_second), deadline_seconds=request_deadline,
+                                        max_response_bytes=max_response_bytes, pool_maxsize=8)
         session.mount("http://", self.adapter)
         session.mount("https://", self.adapter)
         self.rest = RESTClient(base_url=self.base_url, auth=auth, session=session,
@@ -133,11 +174,16 @@ class AmoCrmClient:
             raise MalformedPage(response.url, response.text[:20_000], error or "not a JSON object")
         return body
 
+    def guard(self, resource: str) -> PagingGuard:
+        """One per resource and run: every listing the resource reads counts against it."""
+        return PagingGuard(resource, self.max_pages)
+
     def pages(self, path: str, key: str, params: dict[str, Any], limit: int,
-              first_page: int = 1) -> Iterator[Page]:
+              first_page: int = 1, guard: PagingGuard | None = None) -> Iterator[Page]:
         """amoCRM page-number paging: stop on 204 or a page without `_links.next` (a short page
         is not the end: custom fields come 50 a page whatever `limit` says)."""
-        guard = PagingGuard(path, self.max_pages)
+        guard = guard or self.guard(path)
+        guard.new_listing(path)
         number = first_page
         while True:
             body = self.get(path, {**params, "page": number, "limit": limit})
@@ -153,19 +199,29 @@ class AmoCrmClient:
 
 
 class PagingGuard:
-    """Bounds one listing: at most `max_pages` pages, and never the same page twice in a row."""
+    """Bounds one resource's reading in a run: at most `max_pages` pages over all its listings, and
+    no page served again within a listing (a `_links.next` pointing back, a page number ignored)."""
 
-    def __init__(self, path: str, max_pages: int) -> None:
-        self.path, self.max_pages = path, max_pages
+    def __init__(self, resource: str, max_pages: int) -> None:
+        self.resource, self.max_pages = resource, max_pages
         self.pages = 0
-        self._last: tuple | None = None
+        self.path = resource
+        self._seen: set[bytes] = set()
+
+    def new_listing(self, path: str) -> None:
+        self.path = path
+        self._seen.clear()
 
     def check(self, records: list) -> None:
         self.pages += 1
         if self.pages > self.max_pages:
-            raise EndlessListing(f"{self.path} served more than {self.max_pages} pages; stopped "
-                                 "(SOURCES__AMOCRM__MAX_PAGES raises the bound)")
-        ids = tuple(r.get("id") if isinstance(r, dict) else repr(r) for r in records)
-        if ids and ids == self._last:
-            raise EndlessListing(f"{self.path} served the same page twice; stopped instead of looping")
-        self._last = ids
+            raise EndlessListing(f"{self.resource}: more than {self.max_pages} pages in one run from {self.path}; "
+                                 "stopped (SOURCES__AMOCRM__MAX_PAGES raises the bound)")
+        ids = repr([r.get("id") if isinstance(r, dict) else r for r in records]).encode()
+        if not records:
+            return
+        fingerprint = hashlib.blake2b(ids, digest_size=16).digest()
+        if fingerprint in self._seen:
+            raise EndlessListing(f"{self.resource}: {self.path} served a page it had already served "
+                                 f"(page {self.pages} of this run); stopped instead of looping")
+        self._seen.add(fingerprint)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingestion.settings import STREAMLIT_APP, serving_path, warehouse_path
+from ingestion.settings import PROJECT_ROOT, STREAMLIT_APP, report_path, warehouse_path
 
 
 def _step(name: str, fn: Callable[[], object]) -> object:
@@ -22,13 +22,26 @@ def _step(name: str, fn: Callable[[], object]) -> object:
     return result
 
 
-def _ingest(full_refresh: bool = False, since: str | None = None, **kwargs: object) -> None:
+@contextmanager
+def _writing(wait: float = 0.0) -> Iterator[Path]:
+    """The warehouse for a step that writes it: checked writable and unlocked, and held by us alone
+    (a second `amokpi run`, build or publish waits up to `wait` seconds, then refuses)."""
+    from ingestion import locks
+    from ingestion.preflight import check_writable
+
+    warehouse = warehouse_path()
+    check_writable(warehouse)
+    with locks.hold(locks.warehouse_lock_path(warehouse), f"warehouse {warehouse}", wait):
+        yield warehouse
+
+
+def _ingest(full_refresh: bool = False, since: str | None = None, wait: float = 0.0, **kwargs: object) -> None:
     from ingestion.runner import IngestIncomplete, ingest
 
     if since:
         kwargs["since"] = _unix(since)
     try:
-        summary = ingest(warehouse_path(), full_refresh=full_refresh, progress=True, **kwargs)
+        summary = ingest(warehouse_path(), full_refresh=full_refresh, progress=True, lock_wait=wait, **kwargs)
     except IngestIncomplete as exc:
         print("    " + exc.summary.line())
         raise
@@ -69,14 +82,21 @@ def _checked_steps() -> None:
     _step("publish", lambda: print(f"    serving copy: {gate.publish()}"))
 
 
-def _serve_report(port: int) -> int:
-    env = {**os.environ, "AMOKPI_SERVING": str(serving_path(warehouse_path()))}
-    print(f"Report: http://localhost:{port}  (Ctrl+C to stop)", flush=True)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(STREAMLIT_APP), "--server.headless", "true",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+def _serve_report(port: int, host: str = "127.0.0.1") -> int:
+    """Streamlit in its own process group, stopped with us; settings from .streamlit/config.toml
+    (run from the project root), the address from `--host` (loopback unless opened on purpose)."""
+    from ingestion.processes import Interrupted, run_child
+
+    env = {**os.environ, "AMOKPI_REPORT": str(report_path(warehouse_path()))}  # its own copy, not the BI file
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    print(f"Report: http://{shown}:{port}  (Ctrl+C to stop)", flush=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"    listening on {host}: anyone who can reach this port sees every manager's figures", flush=True)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(STREAMLIT_APP), "--server.port", str(port),
+           "--server.address", host]
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
+        return run_child(cmd, env=env, cwd=PROJECT_ROOT)
+    except Interrupted:
         return 0
 
 
@@ -84,20 +104,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ingestion.demo_account import generate_account
     from ingestion.demo_api import DemoApiServer
 
-    account = _step("generate demo account", lambda: generate_account(seed=args.seed,
-                                                                      leads_per_month=args.leads_per_month))
-    print(f"    {account.counts()}")
-    with DemoApiServer(account) as server:
-        print(f"    demo amoCRM API on {server.base_url}")
-        os.environ["SOURCES__AMOCRM__BASE_URL"] = server.base_url
-        os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
-        # the embedded API has no rate limit; a real account keeps amoCRM's 7 requests/s
-        _step("ingest", lambda: _ingest(full_refresh=True, requests_per_second=0))
-    _checked_steps()
+    with _writing(args.wait):
+        account = _step("generate demo account", lambda: generate_account(seed=args.seed,
+                                                                          leads_per_month=args.leads_per_month))
+        print(f"    {account.counts()}")
+        with DemoApiServer(account) as server:
+            print(f"    demo amoCRM API on {server.base_url}")
+            os.environ["SOURCES__AMOCRM__BASE_URL"] = server.base_url
+            os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
+            # the embedded API has no rate limit; a real account keeps amoCRM's 7 requests/s
+            _step("ingest", lambda: _ingest(full_refresh=True, requests_per_second=0))
+        _checked_steps()
     print(f"Demo warehouse ready: {warehouse_path()}")
     if args.no_serve:
         return 0
-    return _serve_report(args.port)
+    return _serve_report(args.port, args.host)
 
 
 def cmd_mock_api(args: argparse.Namespace) -> int:
@@ -144,9 +165,29 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    _step("ingest", lambda: _ingest(full_refresh=args.full_refresh, since=args.since))
-    _checked_steps()
+    with _writing(args.wait):
+        _step("ingest", lambda: _ingest(full_refresh=args.full_refresh, since=args.since, wait=args.wait))
+        _checked_steps()
     return 0
+
+
+def _locked(name: str, fn: Callable[[], object]) -> Callable[[argparse.Namespace], object]:
+    def command(args: argparse.Namespace) -> object:
+        with _writing(args.wait):
+            return _step(name, fn)
+    return command
+
+
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="if another run holds the account or the warehouse, wait this long for it "
+                             "(default: refuse at once, naming its PID)")
+
+
+def _add_host(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address the report listens on (default 127.0.0.1: this machine only; "
+                             "0.0.0.0 opens it to the network)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--leads-per-month", type=int, default=250)
+    _add_host(p)
+    _add_wait(p)
     p.set_defaults(fn=cmd_demo)
 
     p = sub.add_parser("mock-api", help="serve the demo amoCRM API on loopback until stopped")
@@ -173,38 +216,58 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("ingest", help="load the configured amoCRM account into raw_amocrm")
     p.add_argument("--full-refresh", action="store_true", help="drop the raw tables and cursors first")
     p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")
-    p.set_defaults(fn=lambda a: _step("ingest", lambda: _ingest(full_refresh=a.full_refresh, since=a.since)))
+    _add_wait(p)
+    p.set_defaults(fn=lambda a: _locked("ingest", lambda: _ingest(full_refresh=a.full_refresh, since=a.since,
+                                                                   wait=a.wait))(a))
 
     p = sub.add_parser("auth", help="exchange an amoCRM OAuth2 authorization code for tokens (first set-up)")
     p.add_argument("--code", required=True, help="the authorization code from amoCRM's consent redirect")
     p.set_defaults(fn=cmd_auth)
 
     p = sub.add_parser("build", help="dbt build (staging, intermediate, marts and their tests)")
-    p.set_defaults(fn=lambda a: _step("dbt build", _build))
+    _add_wait(p)
+    p.set_defaults(fn=_locked("dbt build", _build))
 
     p = sub.add_parser("validate", help="run the Great Expectations suites")
-    p.set_defaults(fn=lambda a: _step("validate", _validate))
+    _add_wait(p)
+    p.set_defaults(fn=_locked("validate", _validate))
 
     p = sub.add_parser("run", help="ingest + validate raw + build + validate marts, then publish the serving copy "
                                    "(not on a data-quality error: the report keeps the last good data)")
     p.add_argument("--full-refresh", action="store_true")
     p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")
+    _add_wait(p)
     p.set_defaults(fn=cmd_run)
 
     p = sub.add_parser("report", help="serve the Streamlit report")
     p.add_argument("--port", type=int, default=8501)
-    p.set_defaults(fn=lambda a: _serve_report(a.port))
+    _add_host(p)
+    p.set_defaults(fn=lambda a: _serve_report(a.port, a.host))
 
     args = parser.parse_args(argv)
+    import duckdb
+
     from ingestion.amocrm_client import AmoCrmError
+    from ingestion.locks import LockBusy
     from ingestion.oauth import OAuthError
+    from ingestion.preflight import WarehouseUnavailable, explain
+    from ingestion.processes import Interrupted
     from ingestion.runner import StepFailed
 
     try:
         result = args.fn(args)
         return result if isinstance(result, int) else 0
-    except (StepFailed, AmoCrmError, OAuthError) as exc:
+    except (StepFailed, AmoCrmError, OAuthError, LockBusy, WarehouseUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Interrupted as exc:
+        print(f"error: {exc}; the last published data is unchanged", file=sys.stderr)
+        return 128 + exc.signum
+    except (duckdb.Error, OSError) as exc:  # a lock or a permission problem met past the preflight
+        line = explain(exc, warehouse_path())
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
         return 1
 
 

@@ -226,11 +226,21 @@ class DemoApi:
         if not self._authorized(headers):
             return 401, _problem(401, "Unauthorized", "Invalid or missing access token")
         path = path.rstrip("/")
+        hostile = self.faults.hostile(path)
+        if hostile is not None:
+            return hostile.status, hostile
+        if self.faults.hostile_paths.get(path) == "repeat_page":  # page 1, linking to itself
+            query = {**query, "page": ["1"]}
+            status, body = self._answer(path, query)
+            if isinstance(body, dict) and "_links" in body:
+                body["_links"]["next"] = {"href": f"{path}?{urlencode({k: v[0] for k, v in query.items()})}"}
+            return status, body
         status, body = self._answer(path, query)
         self._log(path, query, status, body)
         if status >= 400:  # a refusal is not a page: it is neither counted nor broken
             return status, body
-        path_number = self.faults.count_path(path)
+        # counted per listing (path and `with`): a source reads several listings of one path at once
+        path_number = self.faults.count_path(path + "?with=" + ",".join(query.get("with", [])))
         if body is not None and self.faults.breaks_json(number, path, path_number):
             text = json.dumps(body, ensure_ascii=False)
             return status, FaultResponse(status, text[: len(text) // 2].encode(), "application/hal+json")
@@ -534,6 +544,8 @@ def _handler_for(api: DemoApi, base_url_holder: list[str]) -> type[BaseHTTPReque
             self._reply(*api.handle_post(urlsplit(self.path).path, body))
 
         def _reply(self, status: int, body: dict | FaultResponse | None) -> None:
+            if isinstance(body, FaultResponse) and (body.trickle_seconds or body.location):
+                return self._misbehave(status, body)
             if isinstance(body, FaultResponse):
                 payload, ctype = body.body, body.content_type
             elif body is None:
@@ -554,6 +566,26 @@ def _handler_for(api: DemoApi, base_url_holder: list[str]) -> type[BaseHTTPReque
             self.end_headers()
             if payload:
                 self.wfile.write(payload)
+
+        def _misbehave(self, status: int, fault: FaultResponse) -> None:
+            self.send_response(status)
+            if fault.location:
+                self.send_header("Location", fault.location)
+            self.send_header("Content-Type", fault.content_type or "application/octet-stream")
+            self.send_header("Content-Length", str(len(fault.body)))
+            self.end_headers()
+            self.wfile.flush()
+            if not fault.trickle_seconds:
+                self.wfile.write(fault.body)
+                return
+            for i in range(len(fault.body)):  # bounded by the body; ends when the client hangs up
+                time.sleep(fault.trickle_seconds)
+                try:
+                    self.wfile.write(fault.body[i:i + 1])
+                    self.wfile.flush()
+                except OSError:
+                    self.close_connection = True
+                    return
 
         def log_message(self, format: str, *args: object) -> None:  # quiet by default
             return

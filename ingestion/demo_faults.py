@@ -27,6 +27,8 @@ class FaultResponse:
     status: int
     body: bytes = b""
     content_type: str | None = None
+    trickle_seconds: float = 0.0  # > 0: the body goes out one byte at a time, this far apart
+    location: str | None = None  # a redirect's target
 
 
 @dataclass
@@ -40,7 +42,8 @@ class Faults:
     server_errors: dict[int, int] = field(default_factory=dict)  # request number -> 5xx status
     slow_requests: dict[int, float] = field(default_factory=dict)  # request number -> seconds to stall
     broken_json_requests: set[int] = field(default_factory=set)  # answered 200 with truncated JSON
-    broken_json_path: str | None = None  # every request to this path from its Nth on is truncated JSON
+    # each listing of this path (path + `with`), from its Nth request on, answers truncated JSON
+    broken_json_path: str | None = None
     broken_json_from: int = 1
     forced_429_requests: set[int] = field(default_factory=set)  # a stray 429 even under the limit
     corrupt_lead_ids: set[int] = field(default_factory=set)  # served with wrong types / a missing field
@@ -53,10 +56,22 @@ class Faults:
     # envelope variants real responses show: list pages without `_page` (clients must page by `_links.next`)
     omit_page_number: bool = False
     failing_paths: set[str] = field(default_factory=set)  # every request to these paths answers 500
+    # hostile or broken servers, for the source's bounds (not amoCRM behaviour): path -> how to misbehave
+    #   "repeat_page": page 1 whatever is asked, `_links.next` pointing back at itself
+    #   "trickle": headers at once, then the body one byte every `trickle_seconds` seconds
+    #   "huge": a well-formed page padded to `huge_bytes` bytes
+    #   "deep": a page whose records are nested `deep_levels` levels deep
+    #   "redirect": 302 to `redirect_to` (another origin)
+    hostile_paths: dict[str, str] = field(default_factory=dict)
+    trickle_seconds: float = 2.0
+    huge_bytes: int = 50 * 1024 * 1024
+    deep_levels: int = 100_000
+    redirect_to: str = ""
 
     requests: int = 0
     requests_by_path: dict[str, int] = field(default_factory=dict)
     rejected_429: int = 0
+    arrivals: list[float] = field(default_factory=list)  # monotonic time each request arrived
     blocks: int = 0  # how many times the caller was blocked
     blocked_until: float = 0.0  # monotonic time the current block ends
     _window: deque = field(default_factory=deque)
@@ -68,6 +83,7 @@ class Faults:
         with self._lock:
             self.requests += 1
             n = self.requests
+            self.arrivals.append(time.monotonic())
             if self.blocked:
                 return n, FaultResponse(403, BLOCKED_HTML.encode(), "text/html; charset=utf-8"), 0.0
             if self.blocked_until:  # the block has run out: start afresh
@@ -87,6 +103,35 @@ class Faults:
             status = self.server_errors[n]
             return n, FaultResponse(status, b"<html><body>Bad Gateway</body></html>", "text/html"), 0.0
         return n, None, self.slow_requests.get(n, 0.0)
+
+    def most_in_one_second(self) -> int:
+        """The most requests that arrived within any one second (a sliding window), as amoCRM counts."""
+        times = sorted(self.arrivals)
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+    def hostile(self, path: str) -> FaultResponse | None:
+        """An answer no amoCRM gives, from a server that is broken or means harm."""
+        mode = self.hostile_paths.get(path)
+        key = path.rsplit("/", 1)[-1].encode()  # the records' key, as on a real page
+        if mode == "trickle":
+            return FaultResponse(200, b'{"_embedded": {"' + key + b'": []}, "_links": {}}', "application/hal+json",
+                                 trickle_seconds=self.trickle_seconds)
+        if mode == "huge":
+            head, tail = b'{"_links": {}, "_embedded": {"' + key + b'": [{"id": 1, "name": "', b'"}]}}'
+            return FaultResponse(200, head + b"x" * max(0, self.huge_bytes - len(head) - len(tail)) + tail,
+                                 "application/hal+json")
+        if mode == "deep":
+            n = self.deep_levels
+            return FaultResponse(200, b'{"_links": {}, "_embedded": {"' + key + b'": ' + b"[" * n + b"]" * n + b"}}",
+                                 "application/hal+json")
+        if mode == "redirect":
+            return FaultResponse(302, b"", None, location=self.redirect_to + path)
+        return None
 
     def fails(self, path: str) -> FaultResponse | None:
         """A path that keeps failing (an endpoint amoCRM answers 500 for, whatever the retries)."""
@@ -111,10 +156,10 @@ class Faults:
             self.blocks += 1
         return FaultResponse(429)
 
-    def count_path(self, path: str) -> int:
+    def count_path(self, listing: str) -> int:
         with self._lock:
-            self.requests_by_path[path] = self.requests_by_path.get(path, 0) + 1
-            return self.requests_by_path[path]
+            self.requests_by_path[listing] = self.requests_by_path.get(listing, 0) + 1
+            return self.requests_by_path[listing]
 
     def breaks_json(self, request_number: int, path: str, path_request_number: int) -> bool:
         if request_number in self.broken_json_requests:

@@ -6,7 +6,9 @@ authorization codes work once (and live 20 minutes), access tokens live `access_
 used and the access token issued with it. Errors are `application/problem+json` bodies: 400 for a
 bad, used or expired code/refresh token, 401 for wrong client credentials. The HTTP plumbing
 lives elsewhere (the demo API server, the tests); everything here is guarded by one lock because
-that server is threaded.
+that server is threaded. Two test switches make the token endpoint misbehave the ways a client must
+survive: `fail_next_token_requests` (a bad night: 500s) and `stall_after_refresh` (a refresh that
+rotates the pair but whose answer never arrives).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class _RefreshToken:
 
 
 def _problem(status: int, detail: str, hint: str) -> tuple[int, dict]:
-    title = "Bad Request" if status == 400 else "Unauthorized"
+    title = {400: "Bad Request", 401: "Unauthorized"}.get(status, "Internal Server Error")
     return status, {"title": title, "type": f"https://httpstatus.es/{status}", "status": status,
                     "detail": detail, "hint": hint}
 
@@ -64,6 +66,11 @@ class TokenAuthority:
         self.clock = clock
         self.expire_after_requests: int | None = None
         self.refreshes = 0
+        # test switch: the next N token requests get a 500 before anything is checked or spent
+        self.fail_next_token_requests = 0
+        # test switch: a refresh rotates the pair, then its answer waits (up to 60 s) until the event is set,
+        # so a client can be killed after amoCRM spent its refresh token but before the new pair arrived
+        self.stall_after_refresh: threading.Event | None = None
         self._lock = threading.Lock()
         self._codes: dict[str, float] = {}  # code -> expires_at
         self._access: dict[str, _AccessToken] = {}
@@ -78,11 +85,21 @@ class TokenAuthority:
 
     def handle_token_request(self, body: dict) -> tuple[int, dict]:
         """`POST /oauth2/access_token`: returns (HTTP status, JSON body)."""
+        with self._lock:
+            if self.fail_next_token_requests > 0:
+                self.fail_next_token_requests -= 1
+                return _problem(500, "Internal error, try again later", "Retry later")
         if _field(body, "client_id") != self.client_id or _field(body, "client_secret") != self.client_secret:
             return _problem(401, "Client authentication failed", "Check client_id and client_secret")
         if _field(body, "redirect_uri") != self.redirect_uri:
             return _problem(400, "redirect_uri does not match the integration", "Use the integration's redirect_uri")
         grant = _field(body, "grant_type")
+        if grant == "refresh_token":
+            status, reply = self._rotate(body)
+            stall = self.stall_after_refresh
+            if status == 200 and stall is not None:
+                stall.wait(timeout=60)  # outside the lock: the rest of the authority keeps working
+            return status, reply
         with self._lock:
             now = self.clock()
             if grant == "authorization_code":
@@ -92,18 +109,22 @@ class TokenAuthority:
                 if now >= expires_at:
                     return _problem(400, "Authorization code has expired", "Get a new code in amoCRM")
                 return 200, self._issue_pair_locked(now)
-            if grant == "refresh_token":
-                used = self._refresh.pop(_field(body, "refresh_token"), None)  # single use
-                if used is None:
-                    return _problem(400, "Refresh token has been revoked", "Re-authorise the integration")
-                if now >= used.expires_at:
-                    return _problem(400, "Refresh token has expired", "Re-authorise the integration")
-                previous = self._access.get(used.access_token)
-                if previous is not None:
-                    previous.revoked = True  # a refresh retires the whole previous pair
-                self.refreshes += 1
-                return 200, self._issue_pair_locked(now)
         return _problem(400, f"Unsupported grant_type {grant!r}", "Use authorization_code or refresh_token")
+
+    def _rotate(self, body: dict) -> tuple[int, dict]:
+        """The refresh_token grant: single use, retiring the whole previous pair."""
+        with self._lock:
+            now = self.clock()
+            used = self._refresh.pop(_field(body, "refresh_token"), None)  # single use
+            if used is None:
+                return _problem(400, "Refresh token has been revoked", "Re-authorise the integration")
+            if now >= used.expires_at:
+                return _problem(400, "Refresh token has expired", "Re-authorise the integration")
+            previous = self._access.get(used.access_token)
+            if previous is not None:
+                previous.revoked = True  # a refresh retires the whole previous pair
+            self.refreshes += 1
+            return 200, self._issue_pair_locked(now)
 
     def _issue_pair_locked(self, now: float) -> dict:
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

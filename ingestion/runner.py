@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -21,10 +19,13 @@ from urllib.parse import urlsplit
 import dlt
 import duckdb
 
+from ingestion import locks
 from ingestion.amocrm_client import AmoCrmError
 from ingestion.oauth import OAuthError
+from ingestion.preflight import explain
+from ingestion.processes import run_child
 from ingestion.progress import Progress
-from ingestion.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, serving_path, warehouse_path
+from ingestion.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, warehouse_path
 from ingestion.source import RAW_COLUMNS, amocrm_source
 
 if TYPE_CHECKING:
@@ -91,15 +92,30 @@ def _root_cause(exc: BaseException) -> BaseException:
     return advice[0] if advice else chain[-1]
 
 
+def _why(exc: BaseException, warehouse: Path) -> str:
+    cause = _root_cause(exc)
+    return explain(cause, warehouse) or str(cause)
+
+
 def ingest(warehouse: Path | None = None, full_refresh: bool = False, progress: bool = False,
-           **source_kwargs: object) -> IngestSummary:
+           lock_wait: float = 0.0, **source_kwargs: object) -> IngestSummary:
     """Load the amoCRM account named by `sources.amocrm.*` config into `raw_amocrm`.
 
+    One ingest per account (whatever the warehouse) and one writer per warehouse at a time: a
+    second waits up to `lock_wait` seconds, then raises LockBusy naming the holder.
     Raises IngestIncomplete after loading what was good when a resource had to stop early."""
     warehouse = warehouse or warehouse_path()
     base_url = str(source_kwargs.get("base_url") or dlt.config.get("sources.amocrm.base_url") or "")
     if not base_url:
         raise StepFailed("no amoCRM address: set SOURCES__AMOCRM__BASE_URL (https://<subdomain>.amocrm.ru)")
+    with locks.hold(locks.account_lock_path(base_url), f"amoCRM account {urlsplit(base_url).netloc or base_url}",
+                    lock_wait), \
+            locks.hold(locks.warehouse_lock_path(warehouse), f"warehouse {warehouse}", lock_wait):
+        return _ingest_locked(warehouse, base_url, full_refresh, progress, source_kwargs)
+
+
+def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress: bool,
+                   source_kwargs: dict[str, object]) -> IngestSummary:
     pipeline = make_pipeline(warehouse, base_url)
     tally = Progress(enabled=progress)
     started = time.monotonic()
@@ -110,7 +126,7 @@ def ingest(warehouse: Path | None = None, full_refresh: bool = False, progress: 
         # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
         pipeline.run(source, loader_file_format="parquet", refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
-        raise StepFailed(f"ingest failed: {_root_cause(exc)}") from exc
+        raise StepFailed(f"ingest failed: {_why(exc, warehouse)}") from exc
     ensure_raw_tables(warehouse)
     summary = IngestSummary(seconds=time.monotonic() - started, quarantined=tally.quarantined,
                             incomplete=dict(tally.incomplete))
@@ -156,9 +172,10 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
     warehouse = warehouse or warehouse_path()
     dbt = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse)}
-    result = subprocess.run([str(dbt), *dbt_args(command, warehouse, *extra)], env=env, cwd=PROJECT_ROOT)
-    if result.returncode != 0:
-        raise StepFailed(f"dbt {command} failed (exit {result.returncode}): see the dbt output above "
+    # its own process group, ended with us: a killed `amokpi run` never leaves dbt holding the lock
+    code = run_child([str(dbt), *dbt_args(command, warehouse, *extra)], env=env, cwd=PROJECT_ROOT)
+    if code != 0:
+        raise StepFailed(f"dbt {command} failed (exit {code}): see the dbt output above "
                          "and target/run_results.json")
 
 
@@ -272,12 +289,11 @@ class QualityGate:
 
 
 def publish(warehouse: Path | None = None) -> Path:
-    """Swap in a fresh serving copy atomically, so a running report never sees a half-built file."""
-    warehouse = warehouse or warehouse_path()
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("checkpoint")
-    target = serving_path(warehouse)
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.copyfile(warehouse, tmp)
-    os.replace(tmp, target)
-    return target
+    """Publish the marts-only BI serving copy and the report's own copy (ingestion/publish.py), each
+    swapped in atomically; return the serving copy's path. StepFailed when there is nothing to publish."""
+    from ingestion import publish as publishing
+
+    try:
+        return publishing.publish(warehouse)
+    except publishing.PublishError as exc:
+        raise StepFailed(str(exc)) from exc

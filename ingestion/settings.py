@@ -1,4 +1,20 @@
-"""Where things live: the project root (the dbt project), the warehouse and its serving copy."""
+"""Where things live: the project root (the dbt project), the warehouse and the two published copies.
+
+`amokpi run` publishes the warehouse's marts twice, from one build (ingestion/publish.py):
+
+- the BI serving copy, `serving_path()`: the file BI users are given; marts only, read-only permission
+  bits, replaced atomically on each publish;
+- the report's copy, `report_path()`: the same content under a name BI users are not given, so that a
+  BI user holding the serving copy open read-write (DuckDB's file lock) never blocks the report.
+
+The report opens `report_file()`. Environment variables, each naming one file for writer and reader alike:
+
+- `AMOKPI_WAREHOUSE`: the read-write warehouse (default data/warehouse.duckdb);
+- `AMOKPI_SERVING`: where publish writes the BI serving copy; when set (and `AMOKPI_REPORT` is not), the
+  report reads that file too: an explicit pin, e.g. to show a copy made by hand (the tests do this);
+- `AMOKPI_REPORT`: where publish writes the report's copy and what the report reads, whatever
+  `AMOKPI_SERVING` says; `amokpi report` should set it, so the report never reads the BI file.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +35,30 @@ def warehouse_path() -> Path:
 
 
 def serving_path(warehouse: Path | None = None) -> Path:
-    """The read-only copy the report opens: `AMOKPI_SERVING` or `<warehouse>.serving.duckdb` beside it."""
+    """The BI serving copy publish writes (and returns): `AMOKPI_SERVING`, or `<warehouse stem>.serving.duckdb`
+    beside the warehouse. Schema `marts` plus `meta.publication`; nothing from raw, staging or intermediate."""
     value = os.environ.get("AMOKPI_SERVING")
     if value:
         return Path(value).resolve()
     warehouse = warehouse or warehouse_path()
     return warehouse.with_name(f"{warehouse.stem}.serving.duckdb")
+
+
+def report_path(warehouse: Path | None = None) -> Path:
+    """The report's private copy publish writes beside the BI one: `AMOKPI_REPORT`, or
+    `<warehouse stem>.report.duckdb` beside the warehouse. Same content as the serving copy; not for BI users."""
+    value = os.environ.get("AMOKPI_REPORT")
+    if value:
+        return Path(value).resolve()
+    warehouse = warehouse or warehouse_path()
+    return warehouse.with_name(f"{warehouse.stem}.report.duckdb")
+
+
+def report_file() -> Path:
+    """The file the report opens: `AMOKPI_REPORT`; else `AMOKPI_SERVING` (an explicit pin, shared with
+    whoever else opens that file); else `report_path()`, the report's own copy beside the warehouse."""
+    for name in ("AMOKPI_REPORT", "AMOKPI_SERVING"):
+        value = os.environ.get(name)
+        if value:
+            return Path(value)
+    return report_path()

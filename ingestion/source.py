@@ -84,7 +84,9 @@ def make_auth(base_url: str, access_token: str | None, client_id: str | None, cl
                       "and SOURCES__AMOCRM__TOKEN_FILE for OAuth2 (see README)")
 
 
-@dlt.source(name="amocrm", section="amocrm", max_table_nesting=2)
+# parallelized: resources are read concurrently (dlt's thread pool) under the client's one limiter,
+# so the API stays busy up to amoCRM's limit while pages are checked and written
+@dlt.source(name="amocrm", section="amocrm", max_table_nesting=2, parallelized=True)
 def amocrm_source(
     base_url: str = dlt.config.value,
     access_token: TSecretStrValue | None = None,
@@ -92,22 +94,25 @@ def amocrm_source(
     client_secret: TSecretStrValue | None = None,
     redirect_uri: str | None = None,
     token_file: str | None = None,
-    requests_per_second: float = 6.5,
+    requests_per_second: float = 7.0,
     lookback_seconds: int = 600,
     since: int | None = None,
     request_timeout: float = 60.0,
     request_max_attempts: int = 5,
     request_backoff_factor: float = 1.0,
     max_pages: int = 20_000,
+    request_deadline: float = 120.0,
+    max_response_bytes: int = 32 * 1024 * 1024,
     event_window_seconds: int = EVENT_WINDOW_SECONDS,
     progress: Any = None,
 ) -> Any:
-    """amoCRM API v4 entities. `requests_per_second` stays under amoCRM's limit (7/s) for real accounts;
-    `since` (unix seconds) re-reads everything changed since then without touching the cursors;
-    `max_pages` bounds every listing."""
+    """amoCRM API v4 entities. `requests_per_second` is amoCRM's limit (7/s): never more in any
+    second as the server counts them; `since` (unix seconds) re-reads everything changed since then
+    without touching the cursors; `max_pages` bounds each resource's pages per run,
+    `request_deadline` (seconds) each answer as a whole, `max_response_bytes` each answer's size."""
     auth = make_auth(base_url, access_token, client_id, client_secret, redirect_uri, token_file)
     client = AmoCrmClient(base_url, auth, requests_per_second, request_timeout, request_max_attempts,
-                          request_backoff_factor, max_pages)
+                          request_backoff_factor, max_pages, request_deadline, max_response_bytes)
     tally: Progress = progress if isinstance(progress, Progress) else Progress(enabled=False)
     account = client.get("/api/v4/account", params={"with": "datetime_settings,users_groups,task_types"})
     if account is None or "id" not in account:
@@ -131,6 +136,13 @@ def amocrm_source(
         except AmoCrmAccessError:
             raise
         except (AmoCrmError, RequestException) as error:
+            # one quarantine row says what stopped the resource (keyed by content: a re-run that
+            # meets the same problem does not add it twice)
+            where = getattr(error, "url", None) or getattr(getattr(error, "request", None), "url", None) or base_url
+            problem = f"{type(error).__name__}: {error}"
+            yield dlt.mark.with_hints([quarantine_row(name, {"resource": name, "stopped": problem}, problem,
+                                                      str(where).split("?", 1)[0], account_id)],
+                                      QUARANTINE_HINTS, create_table_variant=True)
             tally.stopped_early(name, f"{error}; the next run fetches the rest")
 
     def checked(entity: str, page: Page, tally_as: str | None = None) -> Iterator[Any]:
@@ -154,7 +166,7 @@ def amocrm_source(
         return dlt.mark.with_hints([row], QUARANTINE_HINTS, create_table_variant=True)
 
     def whole(entity: str, path: str, key: str, params: dict[str, Any]) -> Iterator[Any]:
-        for page in client.pages(path, key, params, PAGE_LIMIT):
+        for page in client.pages(path, key, params, PAGE_LIMIT, guard=client.guard(entity)):
             tally.page(entity, len(page.records))
             yield with_account(page.records)
         tally.done(entity)
@@ -164,7 +176,8 @@ def amocrm_source(
         """Keyset paging: ask again from the newest cursor value seen, so edits made while we page
         (which move records to the end) never shift an unread record onto a page already read."""
         cursor, number = start, 1
-        guard = PagingGuard(path, client.max_pages)
+        guard = client.guard(name)
+        guard.new_listing(path)
         while True:
             query = {**params, f"filter[{cursor_field}][from]": cursor, f"order[{cursor_field}]": "asc",
                      "page": number, "limit": PAGE_LIMIT}
@@ -246,9 +259,11 @@ def amocrm_source(
                   columns=_columns("custom_fields"))
     def custom_fields() -> Iterator[list[dict]]:
         def rows() -> Iterator[list[dict]]:
+            guard = client.guard("custom_fields")
             for entity in CARDS:
                 # amoCRM serves at most 50 fields a page whatever `limit` says: follow `_links.next`
-                for page in client.pages(f"/api/v4/{entity}/custom_fields", "custom_fields", {}, PAGE_LIMIT):
+                for page in client.pages(f"/api/v4/{entity}/custom_fields", "custom_fields", {}, PAGE_LIMIT,
+                                         guard=guard):
                     for field in page.records:
                         field["entity_type"] = entity
                         field.pop("_links", None)
@@ -282,7 +297,7 @@ def amocrm_source(
             pages = []
             try:
                 for page in client.pages("/api/v4/tasks", "tasks", {"filter[updated_at][from]": updated_at.start_value},
-                                         PAGE_LIMIT):
+                                         PAGE_LIMIT, guard=client.guard("tasks")):
                     pages.append(list(checked("tasks", page)))
             except MalformedPage as error:
                 yield broken_page("tasks", error)
@@ -304,12 +319,13 @@ def amocrm_source(
         full to hold is narrowed and read again; the last window, from the run's start on, is
         open-ended, for events that arrive while we read."""
         params = {"filter[type]": ",".join(EVENT_TYPES)}
+        guard = client.guard("events")  # one page budget over all windows
         lo = max(start, int(account.get("created_at") or 0) - 86_400, 0)
         until = int(time.time())
         width = max(1, event_window_seconds)
         while True:
             hi = None if lo > until else min(lo + width - 1, until)
-            read = read_window(params, lo, hi)
+            read = read_window(params, lo, hi, guard)
             if read is None:  # too full to hold: narrow the window and read it again
                 width = max(1, width // 2)
                 continue
@@ -325,13 +341,13 @@ def amocrm_source(
             lo = hi + 1
         tally.done("events")
 
-    def read_window(params: dict[str, Any], lo: int, hi: int | None) -> list[Page] | None:
+    def read_window(params: dict[str, Any], lo: int, hi: int | None, guard: PagingGuard) -> list[Page] | None:
         """Every page of one window, or None if it holds more than EVENT_WINDOW_MAX_PAGES pages."""
         query = {**params, "filter[created_at][from]": lo}
         if hi is not None:
             query["filter[created_at][to]"] = hi
         read: list[Page] = []
-        for page in client.pages("/api/v4/events", "events", query, EVENTS_PAGE_LIMIT):
+        for page in client.pages("/api/v4/events", "events", query, EVENTS_PAGE_LIMIT, guard=guard):
             read.append(page)
             if len(read) > EVENT_WINDOW_MAX_PAGES and hi is not None and hi > lo:
                 return None

@@ -6,7 +6,6 @@ Every query is fixed SQL text; filters arrive only as bound parameters. Optional
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from ingestion.settings import serving_path
+from ingestion.settings import report_file
 
 # The marts the report cannot open without; the others are optional and their pages explain absence.
 MARTS = ("mart_department_kpi_monthly", "mart_manager_kpi_monthly", "mart_funnel_stages")
@@ -74,8 +73,9 @@ class WarehouseUnavailable(Exception):
 
 
 def serving_file() -> Path:
-    value = os.environ.get("AMOKPI_SERVING")
-    return Path(value) if value else serving_path()
+    """The file the report reads: its own published copy, or the file AMOKPI_REPORT / AMOKPI_SERVING name
+    (ingestion.settings.report_file); never the warehouse nor, by default, the BI users' serving copy."""
+    return report_file()
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=512)
@@ -391,9 +391,13 @@ def quarantine() -> pd.DataFrame | None:
 
 
 def last_load() -> pd.Timestamp | None:
-    """When dlt last finished loading the raw layer successfully (UTC), if the serving copy says."""
-    if "_dlt_loads" not in tables("raw_amocrm"):
+    """When dlt last finished loading the raw layer successfully (UTC), if the serving copy says: from
+    meta.publication (a published copy), or raw_amocrm._dlt_loads (a whole-warehouse file, e.g. an old copy)."""
+    if "publication" in tables("meta"):
+        found = select("select last_loaded_at as loaded_at from meta.publication")
+    elif "_dlt_loads" in tables("raw_amocrm"):
+        found = select("select max(inserted_at) as loaded_at from raw_amocrm._dlt_loads where status = 0")
+    else:
         return None
-    found = select("select max(inserted_at) as loaded_at from raw_amocrm._dlt_loads where status = 0")
-    value = found["loaded_at"].iloc[0]
-    return None if pd.isna(value) else pd.Timestamp(value)
+    value = found["loaded_at"].max() if not found.empty else None
+    return None if value is None or pd.isna(value) else pd.Timestamp(value)

@@ -27,7 +27,7 @@ def thresholds(path: Path) -> dict[str, float]:
 
 
 def test_busy_unproductive_manager_alone_gets_the_high_activity_alert(demo_warehouse) -> None:
-    serving = demo_warehouse.serving
+    serving = demo_warehouse.warehouse  # reads staging and intermediate too: not in the serving copy
     rows = query(serving, """
         select manager_id, metric_name, metric_value, comparison_value, months_in_window, message
         from marts.mart_alerts where alert_type = 'high_activity_low_conversion'""")
@@ -56,7 +56,7 @@ def test_busy_unproductive_manager_alone_gets_the_high_activity_alert(demo_wareh
 
 
 def test_slow_responder_has_the_most_first_response_alerts(demo_warehouse) -> None:
-    serving = demo_warehouse.serving
+    serving = demo_warehouse.warehouse  # reads staging and intermediate too: not in the serving copy
     rows = query(serving, """
         select manager_id, metric_name, metric_value, severity
         from marts.mart_alerts where alert_type = 'no_first_response'""")
@@ -87,7 +87,7 @@ def test_slow_responder_has_the_most_first_response_alerts(demo_warehouse) -> No
 
 
 def test_every_alert_honours_its_threshold(demo_warehouse) -> None:
-    serving = demo_warehouse.serving
+    serving = demo_warehouse.warehouse  # reads staging and intermediate too: not in the serving copy
     limits = thresholds(serving)
     rows = query(serving, """
         select alert_type, metric_name, metric_value, threshold_value, deviation_rate from marts.mart_alerts""")
@@ -106,7 +106,7 @@ def test_every_alert_honours_its_threshold(demo_warehouse) -> None:
 
 
 def test_alerts_are_measured_at_the_snapshot_time(demo_warehouse) -> None:
-    serving = demo_warehouse.serving
+    serving = demo_warehouse.warehouse  # reads staging and intermediate too: not in the serving copy
     ((as_of_at, latest_month),) = query(serving, """
         select as_of_at, cast(as_of_month_start - interval 1 month as date) from intermediate.int_account_as_of""")
     detected = query(serving, "select distinct detected_at from marts.mart_alerts")

@@ -25,11 +25,15 @@ CLIENT_ID, CLIENT_SECRET, REDIRECT_URI = "demo-client", "demo-secret-5f2c9a", "h
 
 
 class OAuthTestServer:
-    """POST /oauth2/access_token -> TokenAuthority; GET /api/v4/account -> 200 {"id": 1} or 401."""
+    """POST /oauth2/access_token -> TokenAuthority; GET /api/v4/account -> 200 {"id": 1} or 401;
+    GET of a path in `redirects` -> 302 to where it maps."""
 
     def __init__(self, authority: TokenAuthority) -> None:
         self.authority = authority
         self.log: list[tuple[str, str, int]] = []  # (method, path, status) in arrival order
+        self.grants: list[tuple[str, int]] = []  # (grant_type, status) of each token request
+        self.on_token_request: Callable[[dict], None] | None = None  # sees each token request's body first
+        self.redirects: dict[str, str] = {}  # GET path -> Location of a 302
         self.on_valid_account: Callable[[str], None] | None = None  # sees the bearer of each accepted request
         self.barrier: threading.Barrier | None = None  # holds rejected requests until all parties arrived
         self.echo_secrets = False  # a careless server that quotes the request's secrets in its errors
@@ -52,7 +56,10 @@ class OAuthTestServer:
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):  # the client was killed meanwhile
+                    self.close_connection = True
 
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -62,12 +69,22 @@ class OAuthTestServer:
                     form: dict[str, Any] = json.loads(raw or b"{}")
                 else:
                     form = parse_qs(raw.decode())
+                if server.on_token_request is not None:
+                    server.on_token_request(form)
                 status, body = server.authority.handle_token_request(form)
+                server.grants.append((str(form.get("grant_type")), status))
                 if status != 200 and server.echo_secrets:
                     body["detail"] += f" (got {form.get('refresh_token')} / {form.get('client_secret')})"
                 self._reply(status, body)
 
             def do_GET(self) -> None:  # noqa: N802
+                if self.path in server.redirects:
+                    server.log.append((self.command, self.path, 302))
+                    self.send_response(302)
+                    self.send_header("Location", server.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 if self.path != "/api/v4/account":
                     return self._reply(404, {"title": "Not Found", "status": 404})
                 header = self.headers.get("Authorization") or ""
@@ -297,10 +314,15 @@ def test_unreachable_token_endpoint(store: TokenStore) -> None:
     with pytest.raises(OAuthError, match="unreachable") as info:
         exchange_code(dead, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, "code-1234", store)
     assert_no_secrets(info.value, "code-1234", CLIENT_SECRET)
-    store.save(TokenPair("access-1234", "refresh-1234", time.time() + 3600))
+    pair = TokenPair("access-1234", "refresh-1234", time.time() + 3600)
+    store.save(pair)
     with pytest.raises(OAuthError, match="refresh failed: token endpoint .* unreachable") as info:
-        AmoCrmOAuth2(dead, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, store).refresh()
+        AmoCrmOAuth2(dead, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, store, refresh_backoff_seconds=0.01).refresh()
     assert_no_secrets(info.value, "access-1234", "refresh-1234", CLIENT_SECRET)
+    # an endpoint that is down is no reason to re-authorise: the pair was never spent
+    assert "after 3 attempt(s)" in str(info.value) and "unchanged: retry later" in str(info.value)
+    assert "re-authorise" not in str(info.value) and "amokpi auth" not in str(info.value)
+    assert store.load() == pair and not store.pending_path.exists()  # never sent: nothing left pending
 
 
 def test_token_authority_rules() -> None:

@@ -50,7 +50,8 @@ RENDER_STATE_JS = """
   const drawn = [...charts].filter(c => c.querySelector('canvas, svg')).length;
   const exceptions = [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText);
   const ready = state === 'notRunning' && !running && !!title && skeletons === 0 && drawn === charts.length;
-  return JSON.stringify({ready, state, title: title && title.innerText, exceptions,
+  const deploy = !!document.querySelector('[data-testid="stAppDeployButton"]');
+  return JSON.stringify({ready, state, title: title && title.innerText, exceptions, deploy,
                          charts: charts.length, tables: document.querySelectorAll('[data-testid="stDataFrame"]').length,
                          text: document.body.innerText.length});
 })()
@@ -187,13 +188,10 @@ def serving_copy(demo_warehouse, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def report_url(serving_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("wb")
-    env = {**os.environ, "AMOKPI_SERVING": str(serving_copy), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    # the real command, with the project's .streamlit/config.toml (loopback, no Deploy button)
+    env = {**os.environ, "AMOKPI_SERVING": str(serving_copy), "AMOKPI_REPORT": str(serving_copy)}
+    process = subprocess.Popen([str(Path(sys.executable).with_name("amokpi")), "report", "--port", str(port)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: http_get(f"{url}/_stcore/health") == b"ok", 60, "streamlit")
@@ -304,6 +302,7 @@ def test_every_page_renders_in_chromium(report_url: str, browser: str) -> None:
                 screenshot(tab, SCREENSHOTS / name)
                 times[name] = round(seconds, 2)
                 assert not state["exceptions"], (page, lang, state["exceptions"])
+                assert not state["deploy"], "stakeholders must not see Streamlit's Deploy button"
                 assert state["title"], (page, lang)
                 if page != "quality":
                     assert state["tables"] >= 1, (page, lang, state)

@@ -343,7 +343,7 @@ def test_alerts_count_and_local_time(serving: Path) -> None:
     assert digits(metrics(at)["Всего сигналов"].value) == str(len(expected))
     shown = table(at, "alerts")
     assert len(shown) == len(expected)
-    timezone = str(scalar(serving, "select timezone from staging.stg_amocrm__accounts"))
+    timezone = str(scalar(serving, "select timezone from marts.dim_accounts"))
     utc = pd.Timestamp(expected["detected_at"].max()).tz_localize("UTC")
     assert shown["detected_at"].max() == utc.tz_convert(ZoneInfo(timezone)).tz_localize(None)
     assert f"Время указано в часовом поясе аккаунта: {timezone}." in [c.value for c in at.caption]
@@ -383,14 +383,14 @@ create table if not exists marts.data_quality_runs (
 
 
 def account_time(path: Path, value: object) -> pd.Timestamp:
-    timezone = str(scalar(path, "select timezone from staging.stg_amocrm__accounts"))
+    timezone = str(scalar(path, "select timezone from marts.dim_accounts"))
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
     return stamp.tz_convert(ZoneInfo(timezone))
 
 
-def test_quality_shows_last_load_in_account_time(serving: Path) -> None:
-    loaded = scalar(serving, "select max(inserted_at) from raw_amocrm._dlt_loads where status = 0")
+def test_quality_shows_last_load_in_account_time(serving: Path, demo_warehouse) -> None:
+    loaded = scalar(demo_warehouse.warehouse, "select max(inserted_at) from raw_amocrm._dlt_loads where status = 0")
     at = open_page("quality", lang="en")
     assert metrics(at)["Last load"].value == account_time(serving, loaded).strftime("%Y-%m-%d %H:%M")
 

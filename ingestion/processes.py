@@ -1,0 +1,82 @@
+"""Child processes (dbt, Streamlit) that end with their parent.
+
+A child started with plain `subprocess.run` outlives a parent killed with SIGTERM: `kill <pid of
+amokpi run>` used to leave `dbt build` running and holding the warehouse's lock, and a stopped
+`amokpi report` left Streamlit serving. So each child runs in its own process group (its whole
+tree can be signalled at once, and a terminal's Ctrl+C reaches it only through us), SIGTERM,
+SIGINT and SIGHUP to the parent are passed on to that group, and on Linux the kernel sends the
+child SIGTERM if the parent dies without a chance to pass anything on (SIGKILL).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+GRACE_SECONDS = 15.0  # how long a signalled child may take to stop before it is killed
+
+
+class Interrupted(RuntimeError):
+    """We were told to stop (a signal) and stopped our child first."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(child.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def run_child(cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:
+    """Run `cmd` to its end and return its exit code; if we are signalled meanwhile, pass the signal
+    on, wait (bounded) for the child to stop, and raise Interrupted."""
+    child = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, cwd=cwd,
+                             start_new_session=True, preexec_fn=_die_with_parent)
+    received: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        _signal_group(child, signum)
+
+    # handlers can only be set from the main thread; elsewhere the kernel's death signal still holds
+    main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, forward) for s in FORWARDED} if main else {}
+    try:
+        while True:
+            try:
+                code = child.wait(timeout=GRACE_SECONDS if received else None)
+                break
+            except subprocess.TimeoutExpired:  # signalled and still running: no more asking
+                _signal_group(child, signal.SIGKILL)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if child.poll() is None:  # an exception of ours: never leave the child behind
+            _signal_group(child, signal.SIGTERM)
+            try:
+                child.wait(timeout=GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal_group(child, signal.SIGKILL)
+                child.wait()
+    if received:
+        raise Interrupted(received[0])
+    return code
