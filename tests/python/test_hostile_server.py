@@ -160,3 +160,20 @@ def test_a_redirect_to_another_origin_is_not_followed(tmp_path: Path, env, accou
     assert "not followed, so the token stays with 127.0.0.1" in stopped.summary.incomplete["users"]
     assert_complete(warehouse, account)
 
+
+
+def test_each_resource_reads_at_most_max_pages_a_run(tmp_path: Path, env, account) -> None:
+    # a well-behaved server, a tight budget: custom fields (59 lead fields come 50 a page, then the
+    # contacts' and companies' fields) need 4 pages over three listings and stop at the budget,
+    # counted over all of them; every other resource needs at most 3 and loads whole
+    warehouse = tmp_path / "wh.duckdb"
+    with DemoApiServer(account) as server:
+        env(server, server.token)
+        with pytest.raises(runner.IngestIncomplete) as stopped:
+            runner.ingest(warehouse, max_pages=3, **BOUNDED)
+    incomplete = stopped.value.summary.incomplete
+    assert list(incomplete) == ["custom_fields"]
+    assert incomplete["custom_fields"].startswith("custom_fields: more than 3 pages in one run from "
+                                                  "/api/v4/companies/custom_fields; stopped")
+    assert any("EndlessListing" in p for p in quarantined(warehouse, "custom_fields"))
+    assert_complete(warehouse, account)
