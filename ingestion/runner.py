@@ -127,6 +127,9 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
         pipeline.run(source, loader_file_format="parquet", refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_why(exc, warehouse)}") from exc
+    finally:
+        if client is not None:  # hand the account over with amoCRM's windows empty (at most 1 s)
+            client.adapter.limiter.quiet()
     ensure_raw_tables(warehouse)
     summary = IngestSummary(seconds=time.monotonic() - started, quarantined=tally.quarantined,
                             incomplete=dict(tally.incomplete))

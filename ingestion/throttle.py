@@ -66,6 +66,17 @@ class RateLimiter:
                 soonest = min(s.released_at for s in self._slots)
                 self._changed.wait(None if soonest == math.inf else soonest - now)
 
+    def quiet(self) -> None:
+        """Wait until every window has run out, so whoever uses the account next starts from zero
+        (the next run is another process with a limiter of its own)."""
+        with self._changed:
+            while True:
+                now = self._clock()
+                latest = max((s.released_at for s in self._slots), default=now)
+                if latest <= now:
+                    return
+                self._changed.wait(None if latest == math.inf else latest - now)
+
     def release(self, slot: _Slot | None) -> None:
         """The answer arrived: the request's window runs from now."""
         if slot is None:
