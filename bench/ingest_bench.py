@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingestion import runner
-from ingestion.demo_account import generate_account
-from ingestion.demo_api import DemoApiServer
-from ingestion.demo_faults import Faults
+from ingestion.demo.account import generate_account
+from ingestion.demo.api import DemoApiServer
+from ingestion.demo.faults import Faults
+from ingestion.pipeline import runner
 
 AMOCRM_LIMIT = 7  # requests per second per account
 

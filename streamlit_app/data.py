@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from ingestion.settings import report_file
+from amokpi.settings import report_file
 
 # The marts the report cannot open without; the others are optional and their pages explain absence.
 MARTS = ("mart_department_kpi_monthly", "mart_manager_kpi_monthly", "mart_funnel_stages")
@@ -74,7 +74,7 @@ class WarehouseUnavailable(Exception):
 
 def serving_file() -> Path:
     """The file the report reads: its own published copy, or the file AMOKPI_REPORT / AMOKPI_SERVING name
-    (ingestion.settings.report_file); never the warehouse nor, by default, the BI users' serving copy."""
+    (amokpi.settings.report_file); never the warehouse nor, by default, the BI users' serving copy."""
     return report_file()
 
 

@@ -13,8 +13,8 @@ import pytest
 # runs hold an inter-process lock per amoCRM account; keep the tests' locks out of ~/.cache
 os.environ.setdefault("AMOKPI_LOCK_DIR", tempfile.mkdtemp(prefix="amokpi-test-locks-"))
 
-from ingestion.demo_account import DemoAccount, generate_account
-from ingestion.demo_api import DemoApiServer
+from ingestion.demo.account import DemoAccount, generate_account
+from ingestion.demo.api import DemoApiServer
 
 
 @dataclass
@@ -26,7 +26,7 @@ class BuiltWarehouse:
 
 def build_warehouse(account: DemoAccount, directory: Path, validate: bool = True) -> BuiltWarehouse:
     """Serve `account` over HTTP, then ingest, dbt build, (validate) and publish, as `amokpi run` does."""
-    from ingestion import runner
+    from ingestion.pipeline import runner
 
     warehouse = directory / "warehouse.duckdb"
     with DemoApiServer(account) as server:
@@ -89,8 +89,8 @@ def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
     from test_funnel_known_answer import tricky_account
     from test_known_answer import delete_in_trash, known_account, msk
 
-    from ingestion import runner
-    from ingestion.demo_faults import Faults
+    from ingestion.demo.faults import Faults
+    from ingestion.pipeline import runner
 
     warehouse = tmp_path_factory.mktemp("known_answer") / "warehouse.duckdb"
     account = known_account()

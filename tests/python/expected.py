@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.demo_account import DemoAccount
+from ingestion.demo.account import DemoAccount
 
 FACTS = ["leads", "deleted_leads", "contacts", "companies", "tasks", "notes", "events"]
 

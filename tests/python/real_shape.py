@@ -15,9 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ingestion.demo_account import DemoAccount
-from ingestion.demo_api import DemoApiServer
-from ingestion.demo_faults import Faults
+from ingestion.demo.account import DemoAccount
+from ingestion.demo.api import DemoApiServer
+from ingestion.demo.faults import Faults
 
 FIXTURES = Path(__file__).parent / "fixtures" / "amocrm"
 

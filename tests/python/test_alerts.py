@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.demo_account import PLANTED
+from ingestion.demo.account import PLANTED
 
 BUSY = PLANTED["busy_unproductive_manager_id"]
 SLOW = PLANTED["slow_responder_manager_id"]

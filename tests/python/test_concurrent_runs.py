@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from expected import assert_complete
 
-from ingestion import locks
-from ingestion.demo_account import generate_account
-from ingestion.demo_api import DemoApiServer
-from ingestion.demo_faults import Faults
+from ingestion.demo.account import generate_account
+from ingestion.demo.api import DemoApiServer
+from ingestion.demo.faults import Faults
+from ingestion.pipeline import locks
 
 AMOKPI = str(Path(sys.executable).with_name("amokpi"))
 

@@ -20,10 +20,10 @@ import pytest
 
 from expectations.docs import docs_dir
 from expectations.results import dbt_rows
-from ingestion import runner
-from ingestion.demo_account import DemoAccount, generate_account
-from ingestion.demo_api import DemoApiServer
-from ingestion.demo_faults import ORPHAN_STATUS_ID, Faults
+from ingestion.demo.account import DemoAccount, generate_account
+from ingestion.demo.api import DemoApiServer
+from ingestion.demo.faults import ORPHAN_STATUS_ID, Faults
+from ingestion.pipeline import runner
 
 MISSING_DAY = "2025-11-12"
 

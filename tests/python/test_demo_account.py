@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ingestion.demo_account import PLANTED, generate_account
+from ingestion.demo.account import PLANTED, generate_account
 
 
 def test_generator_is_deterministic_and_seed_sensitive() -> None:

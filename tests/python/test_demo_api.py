@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from ingestion.demo_api import DemoApiServer
+from ingestion.demo.api import DemoApiServer
 
 
 def get(server: DemoApiServer, path: str, token: str | None = "default", **params: object) -> requests.Response:
@@ -212,7 +212,7 @@ def test_single_record_routes(demo_api: DemoApiServer) -> None:
 
 
 def test_a_429_storm_blocks_for_a_while_not_forever(small_demo_account) -> None:
-    from ingestion.demo_faults import Faults
+    from ingestion.demo.faults import Faults
 
     # amoCRM answers overruns with a bare 429 and, after repeated ones, a 403 HTML page for every
     # request until the block is lifted; the demo lifts it after block_seconds

@@ -15,12 +15,12 @@ import pytest
 import requests
 from expected import FACTS, assert_complete, raw_ids, served, served_ids
 
-from ingestion import runner
-from ingestion.demo_account import DemoAccount, generate_account
-from ingestion.demo_api import DemoApiServer
-from ingestion.demo_faults import Faults
-from ingestion.demo_oauth import TokenAuthority
-from ingestion.oauth import TokenStore, exchange_code
+from ingestion.amocrm.oauth import TokenStore, exchange_code
+from ingestion.demo.account import DemoAccount, generate_account
+from ingestion.demo.api import DemoApiServer
+from ingestion.demo.faults import Faults
+from ingestion.demo.oauth import TokenAuthority
+from ingestion.pipeline import runner
 
 FAST_RETRY = {"request_backoff_factor": 0.05, "requests_per_second": 0}
 
@@ -159,7 +159,7 @@ def test_oauth_token_expiring_mid_run_is_refreshed(tmp_path: Path, env, monkeypa
 KILLED_INGEST = """
 import sys
 from pathlib import Path
-from ingestion import runner
+from ingestion.pipeline import runner
 runner.ingest(Path(sys.argv[1]), requests_per_second=15)
 """
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from ingestion.demo_account import (
+from ingestion.demo.account import (
     DemoAccount,
     EventIds,
     make_account,

@@ -19,10 +19,10 @@ import duckdb
 import pytest
 from expected import FACTS, assert_complete
 
-from ingestion import runner
-from ingestion.demo_account import generate_account
-from ingestion.demo_api import DemoApiServer
-from ingestion.demo_faults import Faults
+from ingestion.demo.account import generate_account
+from ingestion.demo.api import DemoApiServer
+from ingestion.demo.faults import Faults
+from ingestion.pipeline import runner
 
 BOUNDED = {"request_backoff_factor": 0.05, "request_max_attempts": 2, "requests_per_second": 0}
 
@@ -87,7 +87,7 @@ def test_json_deeper_than_any_amocrm_answer_is_refused_before_dlt_sees_it(tmp_pa
 HUGE_PAGE_RUN = """
 import json, os, resource, sys
 from pathlib import Path
-from ingestion import runner
+from ingestion.pipeline import runner
 try:
     runner.ingest(Path(sys.argv[1]), request_backoff_factor=0.05, request_max_attempts=2, requests_per_second=0)
     outcome = "complete"

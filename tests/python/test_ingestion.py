@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from expected import FACTS, raw_ids, served, served_ids
 
-from ingestion import runner
-from ingestion.demo_account import generate_account
-from ingestion.demo_api import DemoApiServer
+from ingestion.demo.account import generate_account
+from ingestion.demo.api import DemoApiServer
+from ingestion.pipeline import runner
 
 
 def table_digests(warehouse: Path) -> dict[str, tuple]:
@@ -89,8 +89,8 @@ def test_bad_token_fails_with_a_clear_message(tmp_path: Path) -> None:
 
 
 def test_empty_account_still_gets_every_raw_table(tmp_path: Path) -> None:
-    from ingestion.demo_account import DemoAccount, make_account
-    from ingestion.source import RAW_COLUMNS
+    from ingestion.amocrm import RAW_COLUMNS
+    from ingestion.demo.account import DemoAccount, make_account
 
     warehouse = tmp_path / "wh.duckdb"
     with DemoApiServer(DemoAccount(account=make_account())) as server:

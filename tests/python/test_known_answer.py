@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingestion.demo_account import (
+from ingestion.demo.account import (
     DemoAccount,
     EventIds,
     make_account,

@@ -1,5 +1,5 @@
-"""amoCRM OAuth2 through real HTTP: the client (`ingestion.oauth`) against the demo authority
-(`ingestion.demo_oauth`) served by a tiny loopback server of this test's own."""
+"""amoCRM OAuth2 through real HTTP: the client (`ingestion.amocrm.oauth`) against the demo authority
+(`ingestion.demo.oauth`) served by a tiny loopback server of this test's own."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import pytest
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 
-from ingestion.demo_oauth import CODE_TTL_SECONDS, TokenAuthority
-from ingestion.oauth import AmoCrmOAuth2, OAuthError, TokenPair, TokenStore, exchange_code
+from ingestion.amocrm.oauth import AmoCrmOAuth2, OAuthError, TokenPair, TokenStore, exchange_code
+from ingestion.demo.oauth import CODE_TTL_SECONDS, TokenAuthority
 
 CLIENT_ID, CLIENT_SECRET, REDIRECT_URI = "demo-client", "demo-secret-5f2c9a", "https://example.com/oauth"
 

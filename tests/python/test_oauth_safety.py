@@ -22,9 +22,9 @@ import pytest
 import requests
 from test_oauth import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, OAuthTestServer, assert_no_secrets
 
-import ingestion.oauth
-from ingestion.demo_oauth import TokenAuthority
-from ingestion.oauth import AmoCrmOAuth2, OAuthError, TokenPair, TokenStore, exchange_code
+import ingestion.amocrm.oauth
+from ingestion.amocrm.oauth import AmoCrmOAuth2, OAuthError, TokenPair, TokenStore, exchange_code
+from ingestion.demo.oauth import TokenAuthority
 
 REAUTH = "re-authorise with `amokpi auth --code <code>`"
 
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import requests
 
-from ingestion.oauth import AmoCrmOAuth2, OAuthError, TokenStore
+from ingestion.amocrm.oauth import AmoCrmOAuth2, OAuthError, TokenStore
 
 args = json.loads(sys.argv[1])
 auth = AmoCrmOAuth2(args["base_url"], args["client_id"], args["client_secret"], args["redirect_uri"],
@@ -151,7 +151,7 @@ def spawn(base_url: str, store: TokenStore, workdir: Path) -> subprocess.Popen[s
             "redirect_uri": REDIRECT_URI, "token_file": str(store.path), "ready_dir": str(workdir / "ready"),
             "go": str(workdir / "go")}
     (workdir / "ready").mkdir(exist_ok=True)
-    package_root = Path(ingestion.oauth.__file__).resolve().parents[1]  # the code under test, not a copy
+    package_root = Path(ingestion.amocrm.oauth.__file__).resolve().parents[1]  # the code under test, not a copy
     env = {**os.environ, "PYTHONPATH": str(package_root)}
     # cwd elsewhere: `python -c` puts the cwd first on sys.path, which could shadow PYTHONPATH
     return subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.demo_account import PLANTED
+from ingestion.demo.account import PLANTED
 
 
 def query(path: Path, sql: str) -> list[tuple]:

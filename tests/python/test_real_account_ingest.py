@@ -10,10 +10,10 @@ import duckdb
 import pytest
 from expected import FACTS, assert_complete, served
 
-from ingestion import runner
-from ingestion.demo_account import DemoAccount, generate_account, make_event
-from ingestion.demo_api import DemoApiServer
-from ingestion.demo_faults import Faults
+from ingestion.demo.account import DemoAccount, generate_account, make_event
+from ingestion.demo.api import DemoApiServer
+from ingestion.demo.faults import Faults
+from ingestion.pipeline import runner
 
 FAST_RETRY = {"request_backoff_factor": 0.05, "requests_per_second": 0}
 TABLES = [*FACTS, "custom_fields", "task_types"]

@@ -55,7 +55,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from real_shape import load
 
-from ingestion.source import EVENT_TYPES
+from ingestion.amocrm import EVENT_TYPES
 
 D, T, V, ADMIN = 9_284_101, 9_284_102, 9_284_103, 9_284_011
 L1, L2, L3, L4, L5, L6, L7, L8 = (22_515_001, 22_515_002, 22_515_003, 22_515_004, 22_515_005, 22_515_006,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion import runner
-from ingestion.demo_account import GROUPS, generate_account
-from ingestion.demo_api import DemoApiServer
+from ingestion.demo.account import GROUPS, generate_account
+from ingestion.demo.api import DemoApiServer
+from ingestion.pipeline import runner
 
 MOVED = 7_000_103  # Мария Иванова, group 1 → group 2
 

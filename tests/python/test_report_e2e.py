@@ -335,7 +335,7 @@ def test_publish_while_the_report_is_open(
     report_url: str, browser: str, serving_copy: Path, demo_warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A load publishes a fresh serving copy while the browser keeps re-running pages: neither breaks."""
-    from ingestion import runner
+    from ingestion.pipeline import runner
 
     monkeypatch.setenv("AMOKPI_SERVING", str(serving_copy))  # publish() swaps in at the report's file
     tab = open_tab(browser)

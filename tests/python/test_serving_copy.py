@@ -17,7 +17,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from ingestion import runner, settings
+from amokpi import settings
+from ingestion.pipeline import runner
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
 NON_MART_SCHEMAS = ("raw_amocrm", "raw_amocrm_staging", "staging", "intermediate")

@@ -31,8 +31,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from ingestion.demo_account import DemoAccount
-from ingestion.demo_faults import FaultResponse, Faults, corrupt_lead, distort_lead
+from ingestion.demo.account import DemoAccount
+from ingestion.demo.faults import FaultResponse, Faults, corrupt_lead, distort_lead
 
 DEFAULT_TOKEN = "demo-token"
 MAX_LIMIT = 250
@@ -48,7 +48,7 @@ TRIMMED_LEAD_FIELDS = ("id", "updated_at", "updated_by", "is_deleted", "account_
 
 
 class Authority(Protocol):
-    """What the API needs of an OAuth token authority (ingestion.demo_oauth.TokenAuthority)."""
+    """What the API needs of an OAuth token authority (ingestion.demo.oauth.TokenAuthority)."""
 
     def is_valid(self, access_token: str) -> bool: ...
 

@@ -1,4 +1,4 @@
-"""Publish the warehouse's marts as two read-only copies built in one pass (see ingestion/settings.py).
+"""Publish the warehouse's marts as two read-only copies built in one pass (see amokpi/settings.py).
 
 - The BI serving copy (`serving_path()`), for BI users: schema `marts` (every table and view of the
   warehouse's `marts`, views materialised as tables, table and column comments kept) and
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.settings import RAW_DATASET, report_path, serving_path, warehouse_path
+from amokpi.settings import RAW_DATASET, report_path, serving_path, warehouse_path
 
 SCHEMA = "marts"
 META_SCHEMA = "meta"

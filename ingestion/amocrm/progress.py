@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Progress:
         self.interval = interval
         self.tallies: dict[str, ResourceTally] = {}
         self.incomplete: dict[str, str] = {}  # resource -> why it stopped early
+        self.client: Any = None  # the run's AmoCrmClient, set by the source: requests sent, the limiter
         self._lock = threading.Lock()
 
     def page(self, resource: str, records: int, quarantined: int = 0) -> None:
@@ -58,6 +59,16 @@ class Progress:
         mark = "done" if final else "..."
         print(f"    {resource:<14} {tally.pages:>5} pages {tally.records:>8} records {rate:>9,.0f} rec/s{extra} {mark}",
               file=self.stream, flush=True)
+
+    @property
+    def requests(self) -> int:
+        return self.client.requests_sent if self.client is not None else 0
+
+    def quiet(self) -> None:
+        """Wait until amoCRM's windows of this run's requests have run out (at most a second), so
+        the next run of the account, another process with a limiter of its own, starts from zero."""
+        if self.client is not None:
+            self.client.adapter.limiter.quiet()
 
     @property
     def quarantined(self) -> int:

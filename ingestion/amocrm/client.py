@@ -2,7 +2,7 @@
 
 - Every request passes one shared limiter (amoCRM allows 7 requests/s and blocks abusers), below
   dlt's retry layer so retries are throttled too; each attempt has one deadline for the whole
-  answer and a cap on its size (`ingestion.throttle`).
+  answer and a cap on its size (`ingestion.amocrm.throttle`).
 - dlt's client retries 429, 5xx, time-outs and connection errors with exponential backoff; a
   200 whose body is not JSON is retried the same way. JSON nested deeper than any amoCRM answer
   is a malformed page, not a crash.
@@ -15,9 +15,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -27,29 +25,13 @@ from requests import ConnectionError as RequestsConnectionError
 from requests import HTTPError, Response
 from requests.auth import AuthBase
 
-from ingestion.throttle import RateLimiter, ThrottledAdapter
+from ingestion.amocrm.errors import AmoCrmAccessError, AmoCrmError, EndlessListing, MalformedPage
+from ingestion.amocrm.paging import Page, PagingGuard
+from ingestion.amocrm.throttle import RateLimiter, ThrottledAdapter
+
+__all__ = ["AmoCrmAccessError", "AmoCrmClient", "AmoCrmError", "EndlessListing", "MalformedPage", "Page", "PagingGuard"]
 
 MAX_JSON_DEPTH = 32  # amoCRM's deepest answers (custom field values of embedded records) are ~10 deep
-
-
-class AmoCrmError(RuntimeError):
-    """A failure the user can act on; the message says what to do."""
-
-
-class AmoCrmAccessError(AmoCrmError):
-    """The account refused us: bad or expired token (401), unpaid account (402), no access (403)."""
-
-
-class EndlessListing(AmoCrmError):
-    """A listing that does not end: the same page again, or more pages than any account holds."""
-
-
-class MalformedPage(AmoCrmError):
-    """A page whose body is not the JSON amoCRM promises, even after retries."""
-
-    def __init__(self, url: str, body: str, reason: str) -> None:
-        super().__init__(f"malformed page from {url}: {reason}")
-        self.url, self.body, self.reason = url, body, reason
 
 
 _ACCESS_HINTS = {
@@ -124,14 +106,6 @@ def _path(url: str | None) -> str:
     return (url or "").split("?", 1)[0]
 
 
-@dataclass
-class Page:
-    number: int
-    records: list[dict]
-    has_next: bool
-    url: str
-
-
 class AmoCrmClient:
     def __init__(self, base_url: str, auth: AuthBase, requests_per_second: float = 7.0,
                  request_timeout: float = 60.0, request_max_attempts: int = 5,
@@ -196,32 +170,3 @@ class AmoCrmClient:
             if not has_next:
                 return
             number += 1
-
-
-class PagingGuard:
-    """Bounds one resource's reading in a run: at most `max_pages` pages over all its listings, and
-    no page served again within a listing (a `_links.next` pointing back, a page number ignored)."""
-
-    def __init__(self, resource: str, max_pages: int) -> None:
-        self.resource, self.max_pages = resource, max_pages
-        self.pages = 0
-        self.path = resource
-        self._seen: set[bytes] = set()
-
-    def new_listing(self, path: str) -> None:
-        self.path = path
-        self._seen.clear()
-
-    def check(self, records: list) -> None:
-        self.pages += 1
-        if self.pages > self.max_pages:
-            raise EndlessListing(f"{self.resource}: more than {self.max_pages} pages in one run from {self.path}; "
-                                 "stopped (SOURCES__AMOCRM__MAX_PAGES raises the bound)")
-        ids = repr([r.get("id") if isinstance(r, dict) else r for r in records]).encode()
-        if not records:
-            return
-        fingerprint = hashlib.blake2b(ids, digest_size=16).digest()
-        if fingerprint in self._seen:
-            raise EndlessListing(f"{self.resource}: {self.path} served a page it had already served "
-                                 f"(page {self.pages} of this run); stopped instead of looping")
-        self._seen.add(fingerprint)

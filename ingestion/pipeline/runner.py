@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 import dlt
 import duckdb
 
-from ingestion import locks
-from ingestion.amocrm_client import AmoCrmError
-from ingestion.oauth import OAuthError
-from ingestion.preflight import explain
-from ingestion.processes import run_child
-from ingestion.progress import Progress
-from ingestion.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, warehouse_path
-from ingestion.source import RAW_COLUMNS, amocrm_source
+from amokpi.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, warehouse_path
+from ingestion.amocrm import RAW_COLUMNS, amocrm_source
+from ingestion.amocrm.client import AmoCrmError
+from ingestion.amocrm.oauth import OAuthError
+from ingestion.amocrm.progress import Progress
+from ingestion.pipeline import locks
+from ingestion.pipeline.preflight import explain
+from ingestion.pipeline.processes import run_child
 
 if TYPE_CHECKING:
     from expectations.runner import ValidationReport
@@ -119,24 +119,21 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
     pipeline = make_pipeline(warehouse, base_url)
     tally = Progress(enabled=progress)
     started = time.monotonic()
-    client = None
     try:
         source = amocrm_source(progress=tally, **source_kwargs)
-        client = source.resources["account"].amocrm_client
         # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
         pipeline.run(source, loader_file_format="parquet", refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_why(exc, warehouse)}") from exc
     finally:
-        if client is not None:  # hand the account over with amoCRM's windows empty (at most 1 s)
-            client.adapter.limiter.quiet()
+        tally.quiet()  # hand the account over with amoCRM's windows empty (at most 1 s)
     ensure_raw_tables(warehouse)
     summary = IngestSummary(seconds=time.monotonic() - started, quarantined=tally.quarantined,
                             incomplete=dict(tally.incomplete))
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     if normalize is not None:
         summary.rows = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
-    summary.requests = client.requests_sent if client else 0
+    summary.requests = tally.requests
     if summary.incomplete:
         raise IngestIncomplete(summary)
     return summary
@@ -292,9 +289,9 @@ class QualityGate:
 
 
 def publish(warehouse: Path | None = None) -> Path:
-    """Publish the marts-only BI serving copy and the report's own copy (ingestion/publish.py), each
+    """Publish the marts-only BI serving copy and the report's own copy (ingestion/pipeline/publish.py), each
     swapped in atomically; return the serving copy's path. StepFailed when there is nothing to publish."""
-    from ingestion import publish as publishing
+    from ingestion.pipeline import publish as publishing
 
     try:
         return publishing.publish(warehouse)

@@ -1,6 +1,6 @@
 """Where things live: the project root (the dbt project), the warehouse and the two published copies.
 
-`amokpi run` publishes the warehouse's marts twice, from one build (ingestion/publish.py):
+`amokpi run` publishes the warehouse's marts twice, from one build (ingestion/pipeline/publish.py):
 
 - the BI serving copy, `serving_path()`: the file BI users are given; marts only, read-only permission
   bits, replaced atomically on each publish;

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingestion.settings import PROJECT_ROOT, STREAMLIT_APP, report_path, warehouse_path
+from amokpi.settings import PROJECT_ROOT, STREAMLIT_APP, report_path, warehouse_path
 
 
 def _step(name: str, fn: Callable[[], object]) -> object:
@@ -26,8 +26,8 @@ def _step(name: str, fn: Callable[[], object]) -> object:
 def _writing(wait: float = 0.0) -> Iterator[Path]:
     """The warehouse for a step that writes it: checked writable and unlocked, and held by us alone
     (a second `amokpi run`, build or publish waits up to `wait` seconds, then refuses)."""
-    from ingestion import locks
-    from ingestion.preflight import check_writable
+    from ingestion.pipeline import locks
+    from ingestion.pipeline.preflight import check_writable
 
     warehouse = warehouse_path()
     check_writable(warehouse)
@@ -36,7 +36,7 @@ def _writing(wait: float = 0.0) -> Iterator[Path]:
 
 
 def _ingest(full_refresh: bool = False, since: str | None = None, wait: float = 0.0, **kwargs: object) -> None:
-    from ingestion.runner import IngestIncomplete, ingest
+    from ingestion.pipeline.runner import IngestIncomplete, ingest
 
     if since:
         kwargs["since"] = _unix(since)
@@ -59,20 +59,20 @@ def _unix(day: str) -> int:
 
 
 def _build() -> None:
-    from ingestion.runner import build
+    from ingestion.pipeline.runner import build
 
     build(warehouse_path())
 
 
 def _validate() -> None:
-    from ingestion.runner import validate
+    from ingestion.pipeline.runner import validate
 
     validate(warehouse_path())
 
 
 def _checked_steps() -> None:
     """GX on raw -> dbt build -> GX on marts -> publish, refusing to publish on an error-severity failure."""
-    from ingestion.runner import QualityGate
+    from ingestion.pipeline.runner import QualityGate
 
     gate = QualityGate(warehouse_path())
     print(f"    data quality run id: {gate.run_id}")
@@ -85,7 +85,7 @@ def _checked_steps() -> None:
 def _serve_report(port: int, host: str = "127.0.0.1") -> int:
     """Streamlit in its own process group, stopped with us; settings from .streamlit/config.toml
     (run from the project root), the address from `--host` (loopback unless opened on purpose)."""
-    from ingestion.processes import Interrupted, run_child
+    from ingestion.pipeline.processes import Interrupted, run_child
 
     env = {**os.environ, "AMOKPI_REPORT": str(report_path(warehouse_path()))}  # its own copy, not the BI file
     shown = "localhost" if host in ("127.0.0.1", "localhost") else host
@@ -101,8 +101,8 @@ def _serve_report(port: int, host: str = "127.0.0.1") -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ingestion.demo_account import generate_account
-    from ingestion.demo_api import DemoApiServer
+    from ingestion.demo.account import generate_account
+    from ingestion.demo.api import DemoApiServer
 
     with _writing(args.wait):
         account = _step("generate demo account", lambda: generate_account(seed=args.seed,
@@ -122,10 +122,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_mock_api(args: argparse.Namespace) -> int:
-    from ingestion.demo_account import generate_account
-    from ingestion.demo_api import DemoApiServer
-    from ingestion.demo_faults import Faults
-    from ingestion.demo_oauth import TokenAuthority
+    from ingestion.demo.account import generate_account
+    from ingestion.demo.api import DemoApiServer
+    from ingestion.demo.faults import Faults
+    from ingestion.demo.oauth import TokenAuthority
 
     authority = TokenAuthority(long_lived_tokens=(args.token,))
     faults = Faults(rate_limit_per_second=args.rate_limit or None)
@@ -148,7 +148,7 @@ def cmd_auth(args: argparse.Namespace) -> int:
     """Exchange an authorization code for the first OAuth2 token pair and store it."""
     import dlt
 
-    from ingestion.oauth import TokenStore, exchange_code
+    from ingestion.amocrm.oauth import TokenStore, exchange_code
 
     def setting(key: str, secret: bool = False) -> str:
         value = (dlt.secrets if secret else dlt.config).get(f"sources.amocrm.{key}")
@@ -247,12 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import duckdb
 
-    from ingestion.amocrm_client import AmoCrmError
-    from ingestion.locks import LockBusy
-    from ingestion.oauth import OAuthError
-    from ingestion.preflight import WarehouseUnavailable, explain
-    from ingestion.processes import Interrupted
-    from ingestion.runner import StepFailed
+    from ingestion.amocrm.client import AmoCrmError
+    from ingestion.amocrm.oauth import OAuthError
+    from ingestion.pipeline.locks import LockBusy
+    from ingestion.pipeline.preflight import WarehouseUnavailable, explain
+    from ingestion.pipeline.processes import Interrupted
+    from ingestion.pipeline.runner import StepFailed
 
     try:
         result = args.fn(args)

@@ -1,0 +1,5 @@
+import sys
+
+from ingestion.cli.main import main
+
+sys.exit(main())
