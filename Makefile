@@ -30,6 +30,7 @@ chromium:
 
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
+	PYTHONWARNINGS=ignore $(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
 	$(BIN)/python -m pytest
 
 bench: install
@@ -37,6 +38,7 @@ bench: install
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	PYTHONWARNINGS=ignore $(BIN)/sqlfluff lint models --processes 2
 
 clean:
 	rm -rf target logs data .pytest_cache .ruff_cache

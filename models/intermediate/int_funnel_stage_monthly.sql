@@ -47,7 +47,7 @@ final as (
         cast(aggregated.leads_advanced_count as bigint) as leads_advanced_count,
         cast(aggregated.leads_lost_count as bigint) as leads_lost_count,
         case when not coalesce(stages.is_won_status, false)
-            then {{ amokpi.safe_divide('aggregated.leads_advanced_count', 'aggregated.leads_entered_count') }}
+                then {{ amokpi.safe_divide('aggregated.leads_advanced_count', 'aggregated.leads_entered_count') }}
         end as stage_conversion_rate,
         cast(aggregated.cohort_leads_count as bigint) as cohort_leads_count,
         cast(aggregated.leads_reached_count as bigint) as leads_reached_count,

@@ -223,7 +223,7 @@ month_cut_offs as (
         months.month_start,
         case
             when months.month_start = as_of.as_of_month_start then as_of.as_of_at
-            else {{ amokpi.local_to_utc('cast(' ~ amokpi.next_month('months.month_start') ~ ' as timestamp)', 'as_of.timezone') }}
+            else {{ amokpi.local_to_utc('cast(' ~ amokpi.next_month('months.month_start') ~ ' as timestamp)', 'as_of.timezone') }}  -- noqa: LT05
         end as cut_off_at
     from (select distinct account_id, created_month_start as month_start from lead_milestones) as months
     inner join as_of

@@ -34,8 +34,9 @@ customer_lifetime as (
 ),
 
 department_plans as (
-    select account_id, month_start, sum(plan_revenue_amount) as plan_revenue_amount,
-           sum(plan_deals_count) as plan_deals_count
+    select
+        account_id, month_start, sum(plan_revenue_amount) as plan_revenue_amount,
+        sum(plan_deals_count) as plan_deals_count
     from sales_plans
     group by 1, 2
 ),
@@ -99,9 +100,11 @@ with_plans as (
     select
         aggregated.*,
         case when aggregated.kpi_grain = 'department' then department_plans.plan_revenue_amount
-             when aggregated.kpi_grain = 'manager' then sales_plans.plan_revenue_amount end as plan_revenue_amount,
+            when aggregated.kpi_grain = 'manager' then sales_plans.plan_revenue_amount
+        end as plan_revenue_amount,
         case when aggregated.kpi_grain = 'department' then department_plans.plan_deals_count
-             when aggregated.kpi_grain = 'manager' then sales_plans.plan_deals_count end as plan_deals_count,
+            when aggregated.kpi_grain = 'manager' then sales_plans.plan_deals_count
+        end as plan_deals_count,
         customer_lifetime.customers_to_date_count,
         customer_lifetime.repeat_customers_to_date_count,
         customer_lifetime.lifetime_revenue_amount

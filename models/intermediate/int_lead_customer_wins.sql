@@ -29,8 +29,10 @@ customers as (
         lead_milestones.won_month_start,
         lead_milestones.price_amount,
         lead_milestones.manager_at_close_id,
-        coalesce('contact:' || cast(main_contacts.contact_id as varchar),
-                 'lead:' || cast(lead_milestones.lead_id as varchar)) as customer_key
+        coalesce(
+            'contact:' || cast(main_contacts.contact_id as varchar),
+            'lead:' || cast(lead_milestones.lead_id as varchar)
+        ) as customer_key
     from lead_milestones
     left join main_contacts
         on lead_milestones.account_id = main_contacts.account_id

@@ -49,10 +49,12 @@ wait_days as (
         waits.lead_id,
         waits.started_local,
         waits.ended_local,
-        cast({{ dbt.dateadd('day', 'day_offsets.day_offset', amokpi.day_of('waits.started_local')) }} as date) as wait_day
+        cast({{ dbt.dateadd('day', 'day_offsets.day_offset', amokpi.day_of('waits.started_local')) }} as date)
+            as wait_day
     from waits
     inner join day_offsets
-        on day_offsets.day_offset <= {{ dbt.datediff(amokpi.day_of('waits.started_local'), amokpi.day_of('waits.ended_local'), 'day') }}
+        on day_offsets.day_offset
+        <= {{ dbt.datediff(amokpi.day_of('waits.started_local'), amokpi.day_of('waits.ended_local'), 'day') }}
 ),
 
 working_windows as (
@@ -73,8 +75,9 @@ working_overlaps as (
         account_id,
         lead_id,
         case when least(ended_local, window_end) > greatest(started_local, window_start)
-            then {{ amokpi.minutes_between('greatest(started_local, window_start)', 'least(ended_local, window_end)') }}
-            else 0 end as working_minutes
+                then {{ amokpi.minutes_between('greatest(started_local, window_start)', 'least(ended_local, window_end)') }}  -- noqa: LT05
+            else 0
+        end as working_minutes
     from working_windows
 ),
 
@@ -82,7 +85,8 @@ final as (
     select
         waits.account_id,
         waits.lead_id,
-        cast(coalesce(sum(working_overlaps.working_minutes), 0) as {{ amokpi.type_double() }}) as first_response_working_minutes
+        cast(coalesce(sum(working_overlaps.working_minutes), 0) as {{ amokpi.type_double() }})
+            as first_response_working_minutes
     from waits
     left join working_overlaps
         on waits.account_id = working_overlaps.account_id

@@ -55,9 +55,11 @@ outcomes as (
         leads.status_id = 143 as is_lost,
         leads.status_id not in (142, 143) as is_open,
         case when leads.status_id = 142
-            then coalesce(stage_milestones.last_won_entry_at, leads.closed_at, leads.updated_at) end as won_at,
+                then coalesce(stage_milestones.last_won_entry_at, leads.closed_at, leads.updated_at)
+        end as won_at,
         case when leads.status_id = 143
-            then coalesce(stage_milestones.last_lost_entry_at, leads.closed_at, leads.updated_at) end as lost_at,
+                then coalesce(stage_milestones.last_lost_entry_at, leads.closed_at, leads.updated_at)
+        end as lost_at,
         stage_milestones.first_qualified_at,
         first_responses.first_response_at,
         accounts.timezone,
@@ -102,14 +104,17 @@ final as (
         {{ amokpi.minutes_between('outcomes.created_at', 'outcomes.first_response_at') }} as first_response_minutes,
         {{ amokpi.hours_between('outcomes.created_at', 'outcomes.first_qualified_at') }} as lead_processing_hours,
         case when outcomes.is_won
-            then {{ amokpi.days_between('outcomes.first_qualified_at', 'outcomes.won_at') }} end as time_to_close_days,
+                then {{ amokpi.days_between('outcomes.first_qualified_at', 'outcomes.won_at') }}
+        end as time_to_close_days,
         case when outcomes.is_won
-            then {{ amokpi.days_between('outcomes.created_at', 'outcomes.won_at') }} end as sales_cycle_days,
+                then {{ amokpi.days_between('outcomes.created_at', 'outcomes.won_at') }}
+        end as sales_cycle_days,
         {{ amokpi.month_of(amokpi.to_local('outcomes.created_at', 'outcomes.timezone')) }} as created_month_start,
         {{ amokpi.day_of(amokpi.to_local('outcomes.created_at', 'outcomes.timezone')) }} as created_day,
         {{ amokpi.month_of(amokpi.to_local('outcomes.won_at', 'outcomes.timezone')) }} as won_month_start,
         {{ amokpi.month_of(amokpi.to_local('outcomes.lost_at', 'outcomes.timezone')) }} as lost_month_start,
-        {{ amokpi.month_of(amokpi.to_local('outcomes.first_qualified_at', 'outcomes.timezone')) }} as qualified_month_start
+        {{ amokpi.month_of(amokpi.to_local('outcomes.first_qualified_at', 'outcomes.timezone')) }}
+            as qualified_month_start
     from outcomes
     left join responsible_periods as creation_period
         on outcomes.account_id = creation_period.account_id

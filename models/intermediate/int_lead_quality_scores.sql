@@ -14,9 +14,11 @@ scores as (
         account_id,
         lead_id,
         max(case when custom_field_name = '{{ var("call_quality_field", "Оценка звонка") }}'
-                 then {{ dbt.safe_cast('value_text', amokpi.type_double()) }} end) as call_quality_score,
+                then {{ dbt.safe_cast('value_text', amokpi.type_double()) }}
+        end) as call_quality_score,
         max(case when custom_field_name = '{{ var("csat_field", "CSAT") }}'
-                 then {{ dbt.safe_cast('value_text', amokpi.type_double()) }} end) as csat_score
+                then {{ dbt.safe_cast('value_text', amokpi.type_double()) }}
+        end) as csat_score
     from field_values
     group by 1, 2
 ),

@@ -155,7 +155,7 @@ final as (
         ) = 1 as is_first_entry,
         case
             when coalesce(stages.is_working_stage, true)
-                then {{ amokpi.hours_between('sequenced.entered_at', 'coalesce(sequenced.exited_at, snapshots.as_of_at)') }}
+                then {{ amokpi.hours_between('sequenced.entered_at', 'coalesce(sequenced.exited_at, snapshots.as_of_at)') }}  -- noqa: LT05
         end as hours_in_stage,
         {{ amokpi.month_of(amokpi.to_local('sequenced.entered_at', 'accounts.timezone')) }} as entered_month_start,
         {{ amokpi.day_of(amokpi.to_local('sequenced.entered_at', 'accounts.timezone')) }} as entered_day,

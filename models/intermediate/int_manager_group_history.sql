@@ -34,32 +34,32 @@ observed as (
 ),
 
 {% if is_incremental() %}
-stored as (
-    select *
-    from (
-        select
-            history.*,
-            row_number() over (partition by account_id, manager_id order by observed_day desc) as recency
-        from {{ this }} as history
-    ) as ranked
-    where recency = 1
-),
+    stored as (
+        select *
+        from (
+            select
+                history.*,
+                row_number() over (partition by account_id, manager_id order by observed_day desc) as recency
+            from {{ this }} as history
+        ) as ranked
+        where recency = 1
+    ),
 
-final as (
-    select observed.*
-    from observed
-    left join stored
-        on observed.account_id = stored.account_id
-        and observed.manager_id = stored.manager_id
-    where stored.manager_id is null
-        or stored.observed_day = observed.observed_day
-        or stored.group_id is distinct from observed.group_id
-        or stored.role_id is distinct from observed.role_id
-)
+    final as (
+        select observed.*
+        from observed
+        left join stored
+            on observed.account_id = stored.account_id
+            and observed.manager_id = stored.manager_id
+        where stored.manager_id is null
+            or stored.observed_day = observed.observed_day
+            or stored.group_id is distinct from observed.group_id
+            or stored.role_id is distinct from observed.role_id
+    )
 {% else %}
-final as (
-    select * from observed
-)
+    final as (
+        select * from observed
+    )
 {% endif %}
 
 select * from final

@@ -25,9 +25,12 @@ candidates as (
         row_number() over (
             partition by manager_months.account_id, manager_months.manager_id, manager_months.month_start
             order by
-                case when history.observed_day < {{ amokpi.next_month('manager_months.month_start') }} then 0 else 1 end,
+                case
+                    when history.observed_day < {{ amokpi.next_month('manager_months.month_start') }} then 0 else 1
+                end,
                 case when history.observed_day < {{ amokpi.next_month('manager_months.month_start') }}
-                     then history.observed_day end desc,
+                        then history.observed_day
+                end desc,
                 history.observed_day
         ) as preference
     from manager_months

@@ -87,7 +87,7 @@ thresholds as (
         max(case when alert_thresholds.key = 'high_activity_calls_above_pct' then alert_thresholds.value end) / 100.0
             as high_activity_calls_above_fraction,
         max(case when alert_thresholds.key = 'high_activity_conversion_below_pct' then alert_thresholds.value end)
-            / 100.0 as high_activity_conversion_below_fraction,
+        / 100.0 as high_activity_conversion_below_fraction,
         max(case when alert_thresholds.key = 'high_activity_window_months' then alert_thresholds.value end)
             as high_activity_window_months,
         max(case when alert_thresholds.key = 'severity_high_factor' then alert_thresholds.value end)
@@ -143,7 +143,7 @@ late_answered_leads as (
     where not leads.is_deleted
         and leads.first_response_minutes > thresholds.sla_minutes
         and {{ amokpi.month_of(amokpi.to_local('leads.first_response_at', 'snapshot.timezone')) }}
-            = snapshot.as_of_month_start
+        = snapshot.as_of_month_start
 ),
 
 no_first_response_alerts as (
@@ -167,9 +167,9 @@ no_first_response_alerts as (
         cast(null as {{ double }}) as deviation_rate,
         as_of_at as detected_at,
         'Нет первого ответа по сделке «' || coalesce(lead_name, '') || '» (#' || cast(lead_id as varchar)
-            || ') уже ' || cast(cast(floor(waiting_minutes) as bigint) as varchar) || ' мин при SLA '
-            || cast(cast(sla_minutes as bigint) as varchar) || ' мин; ответственный: '
-            || coalesce(manager_name, cast(manager_id as varchar)) as message
+        || ') уже ' || cast(cast(floor(waiting_minutes) as bigint) as varchar) || ' мин при SLA '
+        || cast(cast(sla_minutes as bigint) as varchar) || ' мин; ответственный: '
+        || coalesce(manager_name, cast(manager_id as varchar)) as message
     from waiting_leads
 
     union all
@@ -195,9 +195,9 @@ no_first_response_alerts as (
         cast(null as {{ double }}) as deviation_rate,
         as_of_at as detected_at,
         'Первый ответ по сделке «' || coalesce(lead_name, '') || '» (#' || cast(lead_id as varchar)
-            || ') через ' || cast(cast(floor(first_response_minutes) as bigint) as varchar) || ' мин при SLA '
-            || cast(cast(sla_minutes as bigint) as varchar) || ' мин; ответственный: '
-            || coalesce(manager_name, cast(manager_id as varchar)) as message
+        || ') через ' || cast(cast(floor(first_response_minutes) as bigint) as varchar) || ' мин при SLA '
+        || cast(cast(sla_minutes as bigint) as varchar) || ' мин; ответственный: '
+        || coalesce(manager_name, cast(manager_id as varchar)) as message
     from late_answered_leads
 ),
 
@@ -261,11 +261,11 @@ stuck_deal_alerts as (
         cast(null as {{ double }}) as deviation_rate,
         as_of_at as detected_at,
         'Сделка «' || coalesce(lead_name, '') || '» (#' || cast(lead_id as varchar) || ') на этапе «'
-            || coalesce(status_name, cast(status_id as varchar)) || '» воронки «'
-            || coalesce(pipeline_name, cast(pipeline_id as varchar)) || '» без активности '
-            || cast(round(idle_days, 1) as varchar) || ' дн. (порог '
-            || cast(cast(stuck_deal_days as bigint) as varchar) || ' дн.); ответственный: '
-            || coalesce(manager_name, cast(manager_id as varchar)) as message
+        || coalesce(status_name, cast(status_id as varchar)) || '» воронки «'
+        || coalesce(pipeline_name, cast(pipeline_id as varchar)) || '» без активности '
+        || cast(round(idle_days, 1) as varchar) || ' дн. (порог '
+        || cast(cast(stuck_deal_days as bigint) as varchar) || ' дн.); ответственный: '
+        || coalesce(manager_name, cast(manager_id as varchar)) as message
     from idle_leads
     where idle_days > stuck_deal_days
 ),
@@ -274,38 +274,38 @@ stuck_deal_alerts as (
 
 manager_values as (
     {%- for kpi in watched_kpis %}
-    select
-        account_id,
-        manager_id,
-        manager_name,
-        month_start,
-        '{{ kpi.name }}' as metric_name,
-        '{{ kpi.kind }}' as metric_kind,
-        cast({{ kpi.name }} as {{ double }}) as metric_value,
-        {{ kpi.base }} as base_count
-    from manager_kpis
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            account_id,
+            manager_id,
+            manager_name,
+            month_start,
+            '{{ kpi.name }}' as metric_name,
+            '{{ kpi.kind }}' as metric_kind,
+            cast({{ kpi.name }} as {{ double }}) as metric_value,
+            {{ kpi.base }} as base_count
+        from manager_kpis
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
 team_values as (
     -- rates: the department's rate; counts and amounts: the department total per manager
     {%- for kpi in watched_kpis %}
-    select
-        account_id,
-        month_start,
-        '{{ kpi.name }}' as metric_name,
-        {%- if kpi.kind == 'rate' %}
-        cast({{ kpi.name }} as {{ double }}) as team_value
-        {%- else %}
-        {{ amokpi.safe_divide(kpi.name, 'managers_count') }} as team_value
+        select
+            account_id,
+            month_start,
+            '{{ kpi.name }}' as metric_name,
+            {%- if kpi.kind == 'rate' %}
+                cast({{ kpi.name }} as {{ double }}) as team_value
+            {%- else %}
+                {{ amokpi.safe_divide(kpi.name, 'managers_count') }} as team_value
+            {%- endif %}
+        from department_kpis
+        {%- if not loop.last %}
+            union all
         {%- endif %}
-    from department_kpis
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
     {%- endfor %}
 ),
 
@@ -354,17 +354,17 @@ below_team_average_alerts as (
         deviation_rate,
         as_of_at as detected_at,
         coalesce(manager_name, cast(manager_id as varchar)) || ': '
-            || case metric_name
-                {%- for kpi in watched_kpis %}
+        || case metric_name
+            {%- for kpi in watched_kpis %}
                 when '{{ kpi.name }}' then '{{ kpi.label }} за '
                     || {{ month_text | replace('@', 'month_start') }} || ' — '
                     || {{ kpi.text | replace('@', 'metric_value') }} || ' против '
                     || {{ kpi.text | replace('@', 'team_value') }}
                     || '{{ " по отделу" if kpi.kind == "rate" else " в среднем на менеджера отдела" }}'
-                {%- endfor %}
-            end
-            || ' (ниже на ' || {{ percent_text | replace('@', '-deviation_rate') }} || ', порог '
-            || {{ percent_text | replace('@', 'below_team_average_fraction') }} || ')' as message
+            {%- endfor %}
+        end
+        || ' (ниже на ' || {{ percent_text | replace('@', '-deviation_rate') }} || ', порог '
+        || {{ percent_text | replace('@', 'below_team_average_fraction') }} || ')' as message
     from below_team_candidates
     where deviation_rate < -below_team_average_fraction
 ),
@@ -417,17 +417,17 @@ month_over_month_drop_alerts as (
         deviation_rate,
         as_of_at as detected_at,
         coalesce(manager_name, cast(manager_id as varchar)) || ': '
-            || case metric_name
-                {%- for kpi in watched_kpis %}
+        || case metric_name
+            {%- for kpi in watched_kpis %}
                 when '{{ kpi.name }}' then '{{ kpi.label }} — '
                     || {{ kpi.text | replace('@', 'previous_value') }}
                     || ' за ' || {{ month_text | replace('@', 'previous_month_start') }}
                     || ' → ' || {{ kpi.text | replace('@', 'metric_value') }}
                     || ' за ' || {{ month_text | replace('@', 'month_start') }}
-                {%- endfor %}
-            end
-            || ' (падение на ' || {{ percent_text | replace('@', '-deviation_rate') }} || ', порог '
-            || {{ percent_text | replace('@', 'month_over_month_drop_fraction') }} || ')' as message
+            {%- endfor %}
+        end
+        || ' (падение на ' || {{ percent_text | replace('@', '-deviation_rate') }} || ', порог '
+        || {{ percent_text | replace('@', 'month_over_month_drop_fraction') }} || ')' as message
     from month_over_month_candidates
     where deviation_rate < -month_over_month_drop_fraction
 ),
@@ -497,7 +497,7 @@ window_rates as (
         {{ amokpi.safe_divide('window_team.deals_won_count', 'window_team.calls_count') }}
             as team_call_to_deal_rate,
         case when window_managers.deals_closed_count >= thresholds.min_base_count
-            then {{ amokpi.safe_divide('window_managers.deals_won_count', 'window_managers.deals_closed_count') }}
+                then {{ amokpi.safe_divide('window_managers.deals_won_count', 'window_managers.deals_closed_count') }}
         end as win_rate,
         {{ amokpi.safe_divide('window_team.deals_won_count', 'window_team.deals_closed_count') }} as team_win_rate,
         thresholds.high_activity_calls_above_fraction,
@@ -515,10 +515,10 @@ window_deviations as (
         window_rates.*,
         (calls_per_month - team_calls_per_month) / team_calls_per_month as calls_deviation_rate,
         case when team_call_to_deal_rate > 0
-            then (call_to_deal_rate - team_call_to_deal_rate) / team_call_to_deal_rate
+                then (call_to_deal_rate - team_call_to_deal_rate) / team_call_to_deal_rate
         end as call_to_deal_deviation_rate,
         case when team_win_rate > 0
-            then (win_rate - team_win_rate) / team_win_rate
+                then (win_rate - team_win_rate) / team_win_rate
         end as win_rate_deviation_rate
     from window_rates
     where team_calls_per_month > 0
@@ -542,7 +542,8 @@ high_activity_low_conversion_alerts as (
         'high_activity_low_conversion' as alert_type,
         case
             when -(case metric_name when 'call_to_deal_rate' then call_to_deal_deviation_rate
-                    else win_rate_deviation_rate end)
+                    else win_rate_deviation_rate
+                end)
                 >= severity_high_factor * high_activity_conversion_below_fraction then 'high'
             else 'medium'
         end as severity,
@@ -558,29 +559,30 @@ high_activity_low_conversion_alerts as (
         metric_name,
         case metric_name when 'call_to_deal_rate' then call_to_deal_rate else win_rate end as metric_value,
         case metric_name when 'call_to_deal_rate' then team_call_to_deal_rate else team_win_rate end
-            * (1 - high_activity_conversion_below_fraction) as threshold_value,
+        * (1 - high_activity_conversion_below_fraction) as threshold_value,
         case metric_name when 'call_to_deal_rate' then team_call_to_deal_rate else team_win_rate end
             as comparison_value,
         case metric_name when 'call_to_deal_rate' then call_to_deal_deviation_rate else win_rate_deviation_rate end
             as deviation_rate,
         as_of_at as detected_at,
         coalesce(manager_name, cast(manager_id as varchar)) || ': '
-            || cast(cast(round(calls_per_month, 0) as bigint) as varchar) || ' звонков в месяц против '
-            || cast(cast(round(team_calls_per_month, 0) as bigint) as varchar)
-            || ' в среднем на менеджера отдела (+' || {{ percent_text | replace('@', 'calls_deviation_rate') }}
-            || '), но '
-            || case metric_name
-                when 'call_to_deal_rate' then 'конверсия звонков в сделки '
+        || cast(cast(round(calls_per_month, 0) as bigint) as varchar) || ' звонков в месяц против '
+        || cast(cast(round(team_calls_per_month, 0) as bigint) as varchar)
+        || ' в среднем на менеджера отдела (+' || {{ percent_text | replace('@', 'calls_deviation_rate') }}
+        || '), но '
+        || case metric_name
+            when 'call_to_deal_rate'
+                then 'конверсия звонков в сделки '
                     || {{ rate_text | replace('@', 'call_to_deal_rate') }} || ' против '
                     || {{ rate_text | replace('@', 'team_call_to_deal_rate') }}
                     || ' (ниже на ' || {{ percent_text | replace('@', '-call_to_deal_deviation_rate') }} || ')'
-                else 'доля выигранных сделок ' || {{ rate_text | replace('@', 'win_rate') }} || ' против '
-                    || {{ rate_text | replace('@', 'team_win_rate') }}
-                    || ' (ниже на ' || {{ percent_text | replace('@', '-win_rate_deviation_rate') }} || ')'
-            end
-            || ' за ' || cast(months_count as varchar) || ' мес. по '
-            || {{ month_text | replace('@', 'month_start') }}
-            || ': много активности, мало результата — нужен разбор звонков и обучение' as message
+            else 'доля выигранных сделок ' || {{ rate_text | replace('@', 'win_rate') }} || ' против '
+                || {{ rate_text | replace('@', 'team_win_rate') }}
+                || ' (ниже на ' || {{ percent_text | replace('@', '-win_rate_deviation_rate') }} || ')'
+        end
+        || ' за ' || cast(months_count as varchar) || ' мес. по '
+        || {{ month_text | replace('@', 'month_start') }}
+        || ': много активности, мало результата — нужен разбор звонков и обучение' as message
     from high_activity_candidates
     where metric_name is not null
 ),

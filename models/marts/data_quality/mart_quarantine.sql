@@ -41,67 +41,79 @@ leads as (
 ),
 
 lead_rules as (
-    select account_id, 'leads' as entity, id::varchar as record_id, 'negative_price' as rule,
-           'price ' || price || ' < 0' as detail, payload, _dlt_load_id
+    select
+        account_id, 'leads' as entity, id::varchar as record_id, 'negative_price' as rule,
+        'price ' || price || ' < 0' as detail, payload, _dlt_load_id
     from leads where price < 0
     union all
-    select l.account_id, 'leads', l.id::varchar, 'orphan_status',
-           'status ' || l.status_id || ' is not a status of pipeline ' || l.pipeline_id, l.payload, l._dlt_load_id
+    select
+        l.account_id, 'leads', l.id::varchar, 'orphan_status',
+        'status ' || l.status_id || ' is not a status of pipeline ' || l.pipeline_id, l.payload, l._dlt_load_id
     from leads as l
     where not exists (
-        select 1 from {{ source('amocrm', 'statuses') }} as s
-        where s.account_id = l.account_id and s.pipeline_id = l.pipeline_id and s.id = l.status_id
-    )
+            select 1 from {{ source('amocrm', 'statuses') }} as s
+            where s.account_id = l.account_id and s.pipeline_id = l.pipeline_id and s.id = l.status_id
+        )
     union all
-    select l.account_id, 'leads', l.id::varchar, 'unknown_responsible_user',
-           'responsible_user_id ' || coalesce(l.responsible_user_id::varchar, 'null') || ' is not a loaded user',
-           l.payload, l._dlt_load_id
+    select
+        l.account_id, 'leads', l.id::varchar, 'unknown_responsible_user',
+        'responsible_user_id ' || coalesce(l.responsible_user_id::varchar, 'null') || ' is not a loaded user',
+        l.payload, l._dlt_load_id
     from leads as l
     where not exists (
-        select 1 from {{ source('amocrm', 'users') }} as u
-        where u.account_id = l.account_id and u.id = l.responsible_user_id
-    )
+            select 1 from {{ source('amocrm', 'users') }} as u
+            where u.account_id = l.account_id and u.id = l.responsible_user_id
+        )
 ),
 
 {%- for entity in facts %}
-{{ entity }}_counted as (
-    select r.*, count(*) over (partition by r.id) as id_copies, to_json(r)::varchar as payload
-    from {{ source('amocrm', entity) }} as r
-),
+
+    {{ entity }}_counted as (
+        select r.*, count(*) over (partition by r.id) as id_copies, to_json(r)::varchar as payload
+        from {{ source('amocrm', entity) }} as r
+    ),
 
 {% endfor -%}
 
 generic_rules as (
     {%- for entity in facts %}
-    select
-        r.account_id,
-        '{{ entity }}' as entity,
-        r.id::varchar as record_id,
-        rule.name as rule,
-        rule.detail,
-        r.payload,
-        r._dlt_load_id
-    from {{ entity }}_counted as r
-    left join accounts as a on a.account_id = r.account_id
-    cross join snapshot
-    cross join lateral (
-        select 'unknown_account' as name,
-               'account ' || coalesce(r.account_id::varchar, 'null') || ' was not loaded' as detail
-        where a.account_id is null
-        union all
-        select 'duplicate_id', 'id ' || r.id || ' appears ' || r.id_copies || ' times'
-        where r.id_copies > 1
-        union all
-        select 'timestamp_outside_account_life',
-               'created_at ' || r.created_at || ' outside ' || a.account_created_unix || '..' || snapshot.snapshot_unix
-        where r.created_at < a.account_created_unix or r.created_at > snapshot.snapshot_unix
-        {%- if entity in updatable %}
-        union all
-        select 'updated_before_created', 'updated_at ' || r.updated_at || ' < created_at ' || r.created_at
-        where r.updated_at < r.created_at
-        {%- endif %}
-    ) as rule
-    {% if not loop.last %}union all{% endif %}
+        select
+            r.account_id,
+            '{{ entity }}' as entity,
+            r.id::varchar as record_id,
+            rule.name as rule,
+            rule.detail,
+            r.payload,
+            r._dlt_load_id
+        from {{ entity }}_counted as r
+        left join accounts as a on a.account_id = r.account_id
+        cross join snapshot
+        cross join
+            lateral (
+                select
+                    'unknown_account' as name,
+                    'account ' || coalesce(r.account_id::varchar, 'null') || ' was not loaded' as detail
+                where a.account_id is null
+                union all
+                select 'duplicate_id', 'id ' || r.id || ' appears ' || r.id_copies || ' times'
+                where r.id_copies > 1
+                union all
+                select
+                    'timestamp_outside_account_life',
+                    'created_at '
+                    || r.created_at
+                    || ' outside '
+                    || a.account_created_unix
+                    || '..'
+                    || snapshot.snapshot_unix
+                where r.created_at < a.account_created_unix or r.created_at > snapshot.snapshot_unix
+                {%- if entity in updatable %}
+                    union all
+                    select 'updated_before_created', 'updated_at ' || r.updated_at || ' < created_at ' || r.created_at
+                    where r.updated_at < r.created_at
+                {%- endif %}
+            ) as rule
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -137,8 +149,10 @@ final as (
 )
 
 select
-    md5(entity || '|' || rule || '|' || coalesce(record_id, '') || '|' || coalesce(account_id::varchar, '')
-        || '|' || md5(coalesce(payload, ''))) as quarantine_id,
+    md5(
+        entity || '|' || rule || '|' || coalesce(record_id, '') || '|' || coalesce(account_id::varchar, '')
+        || '|' || md5(coalesce(payload, ''))
+    ) as quarantine_id,
     account_id::bigint as account_id,
     detected_by::varchar as detected_by,
     entity::varchar as entity,

@@ -78,9 +78,11 @@ candidates as (
     select
         team_figures.*,
         case when team_figures.direction = 'down' then team_figures.p25_value
-             else team_figures.p75_value end as team_percentile_value,
+            else team_figures.p75_value
+        end as team_percentile_value,
         case when team_figures.direction = 'down' then best_averages.lowest_average
-             else best_averages.highest_average end as best_manager_average
+            else best_averages.highest_average
+        end as best_manager_average
     from team_figures
     inner join best_averages
         on team_figures.account_id = best_averages.account_id

@@ -146,14 +146,15 @@ final as (
         cast(revenue_amount as {{ amokpi.type_double() }}) as revenue_amount,
         cast(marketing_spend_amount as {{ amokpi.type_double() }}) as marketing_spend_amount,
         cast(case when is_all_sources then month_sales_cost_amount
-                  else month_sales_cost_amount * {{ amokpi.safe_divide('new_customers_count', 'month_new_customers_count') }}
-             end as {{ amokpi.type_double() }}) as sales_cost_amount,
+            else month_sales_cost_amount * {{ amokpi.safe_divide('new_customers_count', 'month_new_customers_count') }}
+        end as {{ amokpi.type_double() }}) as sales_cost_amount,
         {{ amokpi.safe_divide(
             'marketing_spend_amount + coalesce(case when is_all_sources then month_sales_cost_amount else month_sales_cost_amount * new_customers_count / nullif(month_new_customers_count, 0) end, 0)',
             'new_customers_count') }} as cac_amount,
-        {{ amokpi.safe_divide('revenue_amount - marketing_spend_amount', 'marketing_spend_amount') }} as marketing_roi_rate,
+        {{ amokpi.safe_divide('revenue_amount - marketing_spend_amount', 'marketing_spend_amount') }}
+            as marketing_roi_rate,
         case when is_all_sources
-            then {{ amokpi.safe_divide('revenue_amount - month_sales_cost_amount', 'month_sales_cost_amount') }}
+                then {{ amokpi.safe_divide('revenue_amount - month_sales_cost_amount', 'month_sales_cost_amount') }}
         end as sales_profitability_rate
     from with_costs
 )

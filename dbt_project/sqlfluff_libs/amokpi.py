@@ -1,0 +1,102 @@
+"""Stand-ins for the project's dbt macros, so sqlfluff's jinja templater can render the models:
+each returns SQL of the same shape (an expression, or a column list) without dispatching."""
+
+
+def type_double():
+    return "double"
+
+
+def safe_divide(numerator, denominator):
+    return f"({numerator}) / nullif({denominator}, 0)"
+
+
+def from_unix(column):
+    return f"to_timestamp({column})"
+
+
+def json_bigint(column, path):
+    return f"cast(json_value({column}, '{path}') as bigint)"
+
+
+def json_text(column, path):
+    return f"json_value({column}, '{path}')"
+
+
+def json_path_value(column, path):
+    return f"json_value({column}, '{path}')"
+
+
+def month_of(local_ts):
+    return f"date_trunc('month', {local_ts})"
+
+
+def day_of(local_ts):
+    return f"cast({local_ts} as date)"
+
+
+def next_month(month_start):
+    return f"({month_start} + interval 1 month)"
+
+
+def to_local(ts, tz):
+    return f"timezone({tz}, {ts})"
+
+
+def local_to_utc(ts, tz):
+    return f"timezone({tz}, {ts})"
+
+
+def percentile(expression, fraction):
+    return f"quantile_cont({expression}, {fraction})"
+
+
+def join_json_array_elements(json_expr, alias):
+    return f"cross join unnest({json_expr}) as {alias}"
+
+
+def minutes_between(start_ts, end_ts):
+    return f"datediff('minute', {start_ts}, {end_ts})"
+
+
+def hours_between(start_ts, end_ts):
+    return f"datediff('hour', {start_ts}, {end_ts})"
+
+
+def days_between(start_ts, end_ts):
+    return f"datediff('day', {start_ts}, {end_ts})"
+
+
+def period_covers(periods, ts):
+    return f"({ts} between {periods}.starts_at and {periods}.ends_at)"
+
+
+def card_type(entity_type):
+    return f"lower({entity_type})"
+
+
+def iso_weekday(day):
+    return f"isodow({day})"
+
+
+def as_of_timestamp(fallback_expression):
+    return f"({fallback_expression})"
+
+
+def kpi_fact_columns(values=None):
+    return "null as kpi_fact_columns"
+
+
+def kpi_monthly_columns(relation=None):
+    return "null as kpi_monthly_columns"
+
+
+def funnel_stage_columns(relation=None):
+    return "null as funnel_stage_columns"
+
+
+def scorecard_kpi_columns():
+    return "null as scorecard_kpi_columns"
+
+
+def scorecard_kpi_value(relation, kpi_column, kpis):
+    return f"{relation}.{kpi_column}"
