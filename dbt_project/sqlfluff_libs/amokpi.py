@@ -100,3 +100,7 @@ def scorecard_kpi_columns():
 
 def scorecard_kpi_value(relation, kpi_column, kpis):
     return f"{relation}.{kpi_column}"
+
+
+def settings_for_account(settings, account_id):
+    return f"({settings}.account_id = {account_id} or {settings}.account_id is null)"

@@ -179,12 +179,15 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
                          "and target/run_results.json")
 
 
-def build(warehouse: Path | None = None, run_id: str | None = None) -> None:
-    """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs."""
+def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True) -> None:
+    """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs.
+    `with_tests=False` builds seeds and models only (for warehouses built as test fixtures, whose
+    subject is not the dbt tests: each invariant is owned by one test run, not by every fixture)."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
+    skip = [] if with_tests else ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     try:
-        run_dbt("build", warehouse)
+        run_dbt("build", warehouse, *skip)
     finally:
         record_dbt_results(warehouse, run_id, since=started)
 

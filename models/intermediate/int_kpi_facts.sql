@@ -67,10 +67,13 @@ users as (
 ),
 
 response_slas as (
+    -- per account_id (empty: every account); a lead takes its account's value, else the shared one
     select
+        account_id,
         max(case when sla_key = 'sla' then max_minutes end) as sla_minutes,
         max(case when sla_key = 'day' then max_minutes end) as day_minutes
     from {{ ref('response_slas') }}
+    group by 1
 ),
 
 customer_wins as (
@@ -132,11 +135,18 @@ lead_created_facts as (
             'is_cohort_qualified': 'lead_milestones.first_qualified_at is not null',
             'first_response_minutes': 'lead_milestones.first_response_minutes',
             'first_response_working_minutes': 'working_minutes.first_response_working_minutes',
-            'is_response_within_sla': 'coalesce(lead_milestones.first_response_minutes <= response_slas.sla_minutes, false)',
-            'is_response_within_day': 'coalesce(lead_milestones.first_response_minutes <= response_slas.day_minutes, false)',
+            'is_response_within_sla':
+                'coalesce(lead_milestones.first_response_minutes'
+                ~ ' <= coalesce(own_slas.sla_minutes, shared_slas.sla_minutes), false)',
+            'is_response_within_day':
+                'coalesce(lead_milestones.first_response_minutes'
+                ~ ' <= coalesce(own_slas.day_minutes, shared_slas.day_minutes), false)',
         }) }}
     from lead_milestones
-    cross join response_slas
+    left join response_slas as own_slas
+        on lead_milestones.account_id = own_slas.account_id
+    left join response_slas as shared_slas
+        on shared_slas.account_id is null
     left join working_minutes
         on lead_milestones.account_id = working_minutes.account_id
         and lead_milestones.lead_id = working_minutes.lead_id

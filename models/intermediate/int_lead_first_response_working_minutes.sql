@@ -1,6 +1,6 @@
 {#- One row per lead with a first response: the minutes between creation and first response
     that fall within working hours (working_hours seed, account timezone) on days that are not
-    holidays (holidays seed). A lead created on Friday evening and answered on Monday at 09:10
+    holidays (holidays seed); an account with rows of its own in a seed uses only those. A lead created on Friday evening and answered on Monday at 09:10
     waited 10 working minutes. -#}
 with
 
@@ -65,8 +65,10 @@ working_windows as (
     from wait_days
     inner join working_hours
         on working_hours.iso_weekday = {{ amokpi.iso_weekday('wait_days.wait_day') }}
+        and {{ amokpi.settings_for_account('working_hours', 'wait_days.account_id') }}
     left join holidays
         on wait_days.wait_day = holidays.day
+        and {{ amokpi.settings_for_account('holidays', 'wait_days.account_id') }}
     where holidays.day is null
 ),
 

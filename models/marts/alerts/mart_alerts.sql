@@ -73,28 +73,79 @@ response_slas as (
     select * from {{ ref('response_slas') }}
 ),
 
--- one row: every setting as a column (the seed holds key/value rows)
+-- every setting as a column, per account_id (empty: every account; the seed holds key/value rows)
+threshold_sets as (
+    select
+        alert_thresholds.account_id,
+        max(
+            case when alert_thresholds.key = 'stuck_deal_days' then alert_thresholds.value end
+        ) as stuck_deal_days,
+        max(
+            case when alert_thresholds.key = 'below_team_average_pct' then alert_thresholds.value end
+        ) / 100.0 as below_team_average_fraction,
+        max(
+            case when alert_thresholds.key = 'month_over_month_drop_pct' then alert_thresholds.value end
+        ) / 100.0 as month_over_month_drop_fraction,
+        max(
+            case when alert_thresholds.key = 'min_base_count' then alert_thresholds.value end
+        ) as min_base_count,
+        max(
+            case when alert_thresholds.key = 'high_activity_calls_above_pct' then alert_thresholds.value end
+        ) / 100.0 as high_activity_calls_above_fraction,
+        max(
+            case when alert_thresholds.key = 'high_activity_conversion_below_pct' then alert_thresholds.value end
+        ) / 100.0 as high_activity_conversion_below_fraction,
+        max(
+            case when alert_thresholds.key = 'high_activity_window_months' then alert_thresholds.value end
+        ) as high_activity_window_months,
+        max(
+            case when alert_thresholds.key = 'severity_high_factor' then alert_thresholds.value end
+        ) as severity_high_factor
+    from alert_thresholds
+    group by 1
+),
+
+sla_sets as (
+    select account_id, max(max_minutes) as sla_minutes
+    from response_slas
+    where sla_key = 'sla'
+    group by 1
+),
+
+-- one row per account: its own value of each setting where it has one, else the shared value
 thresholds as (
     select
-        max(case when alert_thresholds.key = 'stuck_deal_days' then alert_thresholds.value end)
+        as_of.account_id,
+        coalesce(own_thresholds.stuck_deal_days, shared_thresholds.stuck_deal_days)
             as stuck_deal_days,
-        max(case when alert_thresholds.key = 'below_team_average_pct' then alert_thresholds.value end) / 100.0
+        coalesce(own_thresholds.below_team_average_fraction, shared_thresholds.below_team_average_fraction)
             as below_team_average_fraction,
-        max(case when alert_thresholds.key = 'month_over_month_drop_pct' then alert_thresholds.value end) / 100.0
+        coalesce(own_thresholds.month_over_month_drop_fraction, shared_thresholds.month_over_month_drop_fraction)
             as month_over_month_drop_fraction,
-        max(case when alert_thresholds.key = 'min_base_count' then alert_thresholds.value end)
+        coalesce(own_thresholds.min_base_count, shared_thresholds.min_base_count)
             as min_base_count,
-        max(case when alert_thresholds.key = 'high_activity_calls_above_pct' then alert_thresholds.value end) / 100.0
-            as high_activity_calls_above_fraction,
-        max(case when alert_thresholds.key = 'high_activity_conversion_below_pct' then alert_thresholds.value end)
-        / 100.0 as high_activity_conversion_below_fraction,
-        max(case when alert_thresholds.key = 'high_activity_window_months' then alert_thresholds.value end)
+        coalesce(
+            own_thresholds.high_activity_calls_above_fraction,
+            shared_thresholds.high_activity_calls_above_fraction
+        ) as high_activity_calls_above_fraction,
+        coalesce(
+            own_thresholds.high_activity_conversion_below_fraction,
+            shared_thresholds.high_activity_conversion_below_fraction
+        ) as high_activity_conversion_below_fraction,
+        coalesce(own_thresholds.high_activity_window_months, shared_thresholds.high_activity_window_months)
             as high_activity_window_months,
-        max(case when alert_thresholds.key = 'severity_high_factor' then alert_thresholds.value end)
+        coalesce(own_thresholds.severity_high_factor, shared_thresholds.severity_high_factor)
             as severity_high_factor,
-        max(sla.max_minutes) as sla_minutes
-    from alert_thresholds
-    cross join (select max_minutes from response_slas where sla_key = 'sla') as sla
+        coalesce(own_slas.sla_minutes, shared_slas.sla_minutes) as sla_minutes
+    from as_of
+    left join threshold_sets as own_thresholds
+        on as_of.account_id = own_thresholds.account_id
+    left join threshold_sets as shared_thresholds
+        on shared_thresholds.account_id is null
+    left join sla_sets as own_slas
+        on as_of.account_id = own_slas.account_id
+    left join sla_sets as shared_slas
+        on shared_slas.account_id is null
 ),
 
 snapshot as (
@@ -122,7 +173,8 @@ waiting_leads as (
     from leads
     inner join snapshot
         on leads.account_id = snapshot.account_id
-    cross join thresholds
+    inner join thresholds
+        on leads.account_id = thresholds.account_id
     where leads.is_open
         and not leads.is_deleted
         and leads.first_response_at is null
@@ -139,7 +191,8 @@ late_answered_leads as (
     from leads
     inner join snapshot
         on leads.account_id = snapshot.account_id
-    cross join thresholds
+    inner join thresholds
+        on leads.account_id = thresholds.account_id
     where not leads.is_deleted
         and leads.first_response_minutes > thresholds.sla_minutes
         and {{ amokpi.month_of(amokpi.to_local('leads.first_response_at', 'snapshot.timezone')) }}
@@ -235,7 +288,8 @@ idle_leads as (
     left join last_activity
         on leads.account_id = last_activity.account_id
         and leads.lead_id = last_activity.lead_id
-    cross join thresholds
+    inner join thresholds
+        on leads.account_id = thresholds.account_id
     where leads.is_open
         and not leads.is_deleted
 ),
@@ -325,7 +379,8 @@ below_team_candidates as (
         on manager_values.account_id = team_values.account_id
         and manager_values.month_start = team_values.month_start
         and manager_values.metric_name = team_values.metric_name
-    cross join thresholds
+    inner join thresholds
+        on manager_values.account_id = thresholds.account_id
     where team_values.team_value > 0
         and manager_values.metric_value is not null
         -- a rate needs a base to mean anything; a count or an amount is exact
@@ -387,7 +442,8 @@ month_over_month_candidates as (
         and current_month.manager_id = previous_month.manager_id
         and current_month.metric_name = previous_month.metric_name
         and previous_month.month_start = snapshot.previous_month_start
-    cross join thresholds
+    inner join thresholds
+        on current_month.account_id = thresholds.account_id
     where previous_month.metric_value > 0
         and current_month.metric_value is not null
         -- the previous month must stand on enough deals or leads; a rate needs that in both months
@@ -443,7 +499,8 @@ window_months as (
     from manager_kpis
     inner join snapshot
         on manager_kpis.account_id = snapshot.account_id
-    cross join thresholds
+    inner join thresholds
+        on manager_kpis.account_id = thresholds.account_id
     where {{ dbt.datediff('manager_kpis.month_start', 'snapshot.latest_month_start', 'month') }}
         between 0 and thresholds.high_activity_window_months - 1
 ),
@@ -474,7 +531,8 @@ window_team as (
     from department_kpis
     inner join snapshot
         on department_kpis.account_id = snapshot.account_id
-    cross join thresholds
+    inner join thresholds
+        on department_kpis.account_id = thresholds.account_id
     where {{ dbt.datediff('department_kpis.month_start', 'snapshot.latest_month_start', 'month') }}
         between 0 and thresholds.high_activity_window_months - 1
     group by 1
@@ -507,7 +565,8 @@ window_rates as (
     from window_managers
     inner join window_team
         on window_managers.account_id = window_team.account_id
-    cross join thresholds
+    inner join thresholds
+        on window_managers.account_id = thresholds.account_id
 ),
 
 window_deviations as (

@@ -1,7 +1,7 @@
 {#- One row per account × manager × month × KPI of the manager's scorecard role (role_kpi_matrix
     seed): the KPI's actual value, its target, attainment and weighted points, and the
     manager-month's total score and rank. The scorecard role comes from the manager_roles seed:
-    a per-manager row first, else the amoCRM role name. Managers whose role maps to no scorecard
+    a per-manager row first, else the amoCRM role name (an account's own row before a shared one). Managers whose role maps to no scorecard
     role are not scored (mart_manager_comparison still shows them, with total_score NULL). -#}
 {%- set kpi_columns = amokpi.scorecard_kpi_columns() %}
 with
@@ -18,29 +18,41 @@ role_kpi_matrix as (
     select * from {{ ref('role_kpi_matrix') }}
 ),
 
+-- per account_id (empty: every account); the account's own row wins over the shared one
 manager_overrides as (
-    select manager_id, min(scorecard_role) as scorecard_role
+    select account_id, manager_id, min(scorecard_role) as scorecard_role
     from manager_roles
     where manager_id is not null
-    group by 1
+    group by 1, 2
 ),
 
 role_name_defaults as (
-    select lower(trim(role_name)) as role_key, min(scorecard_role) as scorecard_role
+    select account_id, lower(trim(role_name)) as role_key, min(scorecard_role) as scorecard_role
     from manager_roles
     where manager_id is null
-    group by 1
+    group by 1, 2
 ),
 
 scored_managers as (
     select
         kpi_monthly.*,
-        coalesce(manager_overrides.scorecard_role, role_name_defaults.scorecard_role) as scorecard_role
+        coalesce(
+            own_manager.scorecard_role, shared_manager.scorecard_role,
+            own_role.scorecard_role, shared_role.scorecard_role
+        ) as scorecard_role
     from kpi_monthly
-    left join manager_overrides
-        on kpi_monthly.manager_id = manager_overrides.manager_id
-    left join role_name_defaults
-        on lower(trim(kpi_monthly.role_name)) = role_name_defaults.role_key
+    left join manager_overrides as own_manager
+        on kpi_monthly.account_id = own_manager.account_id
+        and kpi_monthly.manager_id = own_manager.manager_id
+    left join manager_overrides as shared_manager
+        on shared_manager.account_id is null
+        and kpi_monthly.manager_id = shared_manager.manager_id
+    left join role_name_defaults as own_role
+        on kpi_monthly.account_id = own_role.account_id
+        and lower(trim(kpi_monthly.role_name)) = own_role.role_key
+    left join role_name_defaults as shared_role
+        on shared_role.account_id is null
+        and lower(trim(kpi_monthly.role_name)) = shared_role.role_key
 ),
 
 kpi_values as (
