@@ -28,6 +28,7 @@ from requests.auth import AuthBase
 from ingestion.amocrm.errors import AmoCrmAccessError, AmoCrmError, EndlessListing, MalformedPage
 from ingestion.amocrm.paging import Page, PagingGuard
 from ingestion.amocrm.throttle import RateLimiter, ThrottledAdapter
+from ingestion.amocrm.urls import origin, path_of
 
 __all__ = ["AmoCrmAccessError", "AmoCrmClient", "AmoCrmError", "EndlessListing", "MalformedPage", "Page", "PagingGuard"]
 
@@ -80,30 +81,21 @@ def _broken_json(response: Response | None, exception: BaseException | None) -> 
     return bool(getattr(response, "_amokpi_json_retry", False))
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.netloc or "").lower()
-
-
 def _check_response(response: Response, *args: Any, **kwargs: Any) -> None:
     """Response hook: access errors fail fast (no retry helps); 429/5xx raise into dlt's retry; a
     redirect to another origin is refused before `requests` could follow it."""
     if response.is_redirect:
         target = urljoin(response.url, response.headers.get("Location", ""))
-        if _origin(target) != _origin(response.url):
+        if origin(target) != origin(response.url):
             response.close()
-            raise AmoCrmError(f"amoCRM answered {response.status_code} for {_path(response.url)} with a redirect "
-                              f"to {_origin(target)[1] or target!r}; not followed, so the token stays with "
-                              f"{_origin(response.url)[1]} (check SOURCES__AMOCRM__BASE_URL)")
+            raise AmoCrmError(f"amoCRM answered {response.status_code} for {path_of(response.url)} with a redirect "
+                              f"to {urlsplit(target).netloc or target!r}; not followed, so the token stays with "
+                              f"{urlsplit(response.url).netloc} (check SOURCES__AMOCRM__BASE_URL)")
     hint = _ACCESS_HINTS.get(response.status_code)
     if hint:
-        raise AmoCrmAccessError(f"amoCRM answered {response.status_code} for {_path(response.url)}: {hint}")
+        raise AmoCrmAccessError(f"amoCRM answered {response.status_code} for {path_of(response.url)}: {hint}")
     if response.status_code >= 400:
-        raise HTTPError(f"amoCRM answered {response.status_code} for {_path(response.url)}", response=response)
-
-
-def _path(url: str | None) -> str:
-    return (url or "").split("?", 1)[0]
+        raise HTTPError(f"amoCRM answered {response.status_code} for {path_of(response.url)}", response=response)
 
 
 class AmoCrmClient:
@@ -132,6 +124,10 @@ class AmoCrmClient:
     @property
     def requests_sent(self) -> int:
         return self.adapter.requests_sent
+
+    def quiet(self) -> None:
+        """Wait until amoCRM's windows of this client's requests have run out (at most a second)."""
+        self.adapter.limiter.quiet()
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET one resource; None for 204 (nothing there). Raises AmoCrmError with advice."""

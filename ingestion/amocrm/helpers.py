@@ -31,6 +31,7 @@ from ingestion.amocrm.settings import (
     FAR_FUTURE,
     PAGE_LIMIT,
 )
+from ingestion.amocrm.urls import path_of
 
 Tag = Callable[[dict], None]
 
@@ -102,7 +103,7 @@ class AccountReader:
                      or self.client.base_url)
             problem = f"{type(error).__name__}: {error}"
             yield dlt.mark.with_hints([quarantine_row(name, {"resource": name, "stopped": problem}, problem,
-                                                      str(where).split("?", 1)[0], self.account_id)],
+                                                      path_of(str(where)), self.account_id)],
                                       QUARANTINE_HINTS, create_table_variant=True)
             self.tally.stopped_early(name, f"{error}; the next run fetches the rest")
 

@@ -44,10 +44,12 @@ import requests
 from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError  # also the base of NewConnectionError, NameResolutionError
 
+from amokpi.files import fsync_directory
+from ingestion.amocrm.urls import origin
+
 TOKEN_PATH = "/oauth2/access_token"
 TIMEOUT_SECONDS = 30
 _REAUTH = "re-authorise with `amokpi auth --code <code>`"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class OAuthError(RuntimeError):
@@ -160,20 +162,7 @@ def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)  # make the rename itself durable
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. platforms that cannot open directories
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_directory(path.parent)  # make the rename itself durable
 
 
 def _mask(text: str, secrets: list[str]) -> str:
@@ -248,19 +237,6 @@ def _bearer(header: str | bytes | None) -> str | None:
     return None
 
 
-def _origin(url: str | None) -> tuple[str, str, int] | None:
-    """(scheme, host, port) with the scheme's default port filled in; None for what cannot be parsed."""
-    try:
-        parts = urlsplit(url or "")
-        scheme, host = parts.scheme.lower(), parts.hostname
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:
-        return None
-    if not scheme or not host or port is None:
-        return None
-    return scheme, host, port
-
-
 def _fingerprint(refresh_token: str) -> str:
     """Enough to tell which refresh token a pending record is about; says nothing about the token."""
     return hashlib.sha256(refresh_token.encode()).hexdigest()[:12]
@@ -285,7 +261,7 @@ class AmoCrmOAuth2(AuthBase):
         self.refresh_attempts = max(1, refresh_attempts)
         self.refresh_backoff_seconds = refresh_backoff_seconds  # doubled after each failed attempt
         self.timeout_seconds = timeout_seconds
-        self._origin = _origin(base_url)
+        self._origin = origin(base_url)
         self._pair: TokenPair | None = None
         self._lock = threading.RLock()  # one refresh at a time: a refresh token works once
         self._file_locked = 0  # depth of the RLock holding the flock: a nested flock would deadlock
@@ -326,7 +302,7 @@ class AmoCrmOAuth2(AuthBase):
 
     # internals ------------------------------------------------------------------------------
     def _on_origin(self, url: str | None) -> bool:
-        return self._origin is not None and _origin(url) == self._origin
+        return self._origin is not None and origin(url) == self._origin
 
     def _expiring(self, pair: TokenPair) -> bool:
         return pair.expires_at - self.refresh_margin_seconds <= time.time()

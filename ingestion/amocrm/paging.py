@@ -35,9 +35,9 @@ class PagingGuard:
         if self.pages > self.max_pages:
             raise EndlessListing(f"{self.resource}: more than {self.max_pages} pages in one run from {self.path}; "
                                  "stopped (SOURCES__AMOCRM__MAX_PAGES raises the bound)")
-        ids = repr([r.get("id") if isinstance(r, dict) else r for r in records]).encode()
         if not records:
             return
+        ids = repr([r.get("id") if isinstance(r, dict) else r for r in records]).encode()
         fingerprint = hashlib.blake2b(ids, digest_size=16).digest()
         if fingerprint in self._seen:
             raise EndlessListing(f"{self.resource}: {self.path} served a page it had already served "

@@ -68,7 +68,7 @@ class Progress:
         """Wait until amoCRM's windows of this run's requests have run out (at most a second), so
         the next run of the account, another process with a limiter of its own, starts from zero."""
         if self.client is not None:
-            self.client.adapter.limiter.quiet()
+            self.client.quiet()
 
     @property
     def quarantined(self) -> int:

@@ -32,6 +32,8 @@ from requests.exceptions import ReadTimeout, RequestException
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from ingestion.amocrm.urls import path_of
+
 
 @dataclass
 class _Slot:
@@ -184,11 +186,9 @@ class ThrottledAdapter(HTTPAdapter):
                     slot = None
                     if not stream:
                         self._read_body(response)
-                except DeadlineExceeded:
-                    raise
                 except Exception as exc:
                     if watchdog.fired:
-                        raise DeadlineExceeded(f"no complete answer from {_path(request.url)} within "
+                        raise DeadlineExceeded(f"no complete answer from {path_of(request.url)} within "
                                                f"{self.deadline_seconds:g} s", request=request) from exc
                     raise
             return response
@@ -201,18 +201,14 @@ class ThrottledAdapter(HTTPAdapter):
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
             response.close()
-            raise ResponseTooLarge(f"{_path(response.url)} answered {int(declared):,} bytes, over the "
+            raise ResponseTooLarge(f"{path_of(response.url)} answered {int(declared):,} bytes, over the "
                                    f"{cap:,}-byte cap (SOURCES__AMOCRM__MAX_RESPONSE_BYTES)")
         chunks, size = [], 0
         for chunk in response.iter_content(64 * 1024):
             size += len(chunk)
             if size > cap:
                 response.close()
-                raise ResponseTooLarge(f"{_path(response.url)} answered over {cap:,} bytes; stopped reading "
+                raise ResponseTooLarge(f"{path_of(response.url)} answered over {cap:,} bytes; stopped reading "
                                        "(SOURCES__AMOCRM__MAX_RESPONSE_BYTES)")
             chunks.append(chunk)
         response._content = b"".join(chunks)
-
-
-def _path(url: str | None) -> str:
-    return (url or "").split("?", 1)[0]

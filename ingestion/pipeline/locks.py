@@ -41,9 +41,14 @@ def lock_dir() -> Path:
     return Path(cache) / "amokpi" / "locks"
 
 
-def account_lock_path(base_url: str) -> Path:
+def account_key(base_url: str) -> str:
+    """The account's address as a name: one dlt pipeline, one lock per account."""
     host = (urlsplit(base_url).netloc or base_url).lower()
-    return lock_dir() / ("account-" + re.sub(r"[^a-z0-9]+", "_", host).strip("_") + ".lock")
+    return re.sub(r"[^a-z0-9]+", "_", host).strip("_")
+
+
+def account_lock_path(base_url: str) -> Path:
+    return lock_dir() / f"account-{account_key(base_url)}.lock"
 
 
 def warehouse_lock_path(warehouse: Path) -> Path:

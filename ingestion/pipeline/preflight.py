@@ -32,18 +32,19 @@ def explain(exc: BaseException, path: Path | None = None) -> str | None:
         return (f"{found['file']} is open read-write in another process: PID {found['pid']} ({found['program']}); "
                 "close it (BI tools and the duckdb shell should open it with -readonly / read_only=True) "
                 "or wait for it to finish")
-    if isinstance(exc, PermissionError | IsADirectoryError | NotADirectoryError) or (
-            isinstance(exc, OSError) and exc.errno is not None):
-        where = exc.filename if isinstance(exc, OSError) and exc.filename else (path or "the warehouse")
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        return (f"cannot write {where}: {reason}; make that directory writable for this user, or set "
-                "AMOKPI_WAREHOUSE to a path that is")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _cannot_write(exc.filename or path or "the warehouse", exc)
     if isinstance(exc, duckdb.Error) and ("Permission denied" in text or "Read-only file system" in text
                                           or "Cannot open file" in text):
         first = text.splitlines()[0] if text else type(exc).__name__
         return (f"cannot open the warehouse {path or ''}: {first}; make its directory writable, or set "
                 "AMOKPI_WAREHOUSE to a path that is")
     return None
+
+
+def _cannot_write(where: object, exc: OSError) -> str:
+    return (f"cannot write {where}: {exc.strerror or type(exc).__name__}; make that directory writable for "
+            "this user, or set AMOKPI_WAREHOUSE to a path that is")
 
 
 def check_writable(warehouse: Path) -> None:
@@ -55,9 +56,7 @@ def check_writable(warehouse: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise WarehouseUnavailable(f"cannot write {directory}: {exc.strerror or type(exc).__name__}; make that "
-                                   "directory writable for this user, or set AMOKPI_WAREHOUSE to a path that is"
-                                   ) from None
+        raise WarehouseUnavailable(_cannot_write(directory, exc)) from None
     if warehouse.exists():
         try:
             duckdb.connect(str(warehouse)).close()  # takes (and drops) DuckDB's read-write lock

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from amokpi.files import fsync_directory, fsync_file
 from amokpi.settings import RAW_DATASET, report_path, serving_path, warehouse_path
 
 SCHEMA = "marts"
@@ -52,14 +53,14 @@ def publish(warehouse: Path | None = None) -> Path:
         shutil.copyfile(serving_tmp, report_tmp)
         for tmp in (serving_tmp, report_tmp):
             os.chmod(tmp, READ_ONLY)
-            _fsync(tmp)
+            fsync_file(tmp)
         # the report's copy first: the report never shows older data than BI users see
         for tmp, target in ((report_tmp, report), (serving_tmp, serving)):
             # A WAL beside the target belongs to the file being replaced (a BI user opened it read-write
             # and wrote); left there, the next reader would replay it onto the new copy.
             _wal(target).unlink(missing_ok=True)
             os.replace(tmp, target)
-            _fsync_directory(target.parent)
+            fsync_directory(target.parent)
     finally:
         for leftover in (serving_tmp, _wal(serving_tmp), report_tmp):
             leftover.unlink(missing_ok=True)
@@ -142,23 +143,3 @@ def _temporary(target: Path) -> Path:
 
 def _wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename in `directory` durable (a no-op where directories cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

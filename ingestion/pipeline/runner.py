@@ -8,7 +8,6 @@ showing the last good data. `warn` results pass and are listed."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -67,8 +66,7 @@ class IngestIncomplete(StepFailed):
 
 def pipeline_name(base_url: str) -> str:
     """One dlt pipeline (and so one set of cursors) per amoCRM account address."""
-    host = urlsplit(base_url).netloc or base_url
-    return "amokpi_amocrm_" + re.sub(r"[^a-z0-9]+", "_", host.lower()).strip("_")
+    return "amokpi_amocrm_" + locks.account_key(base_url)
 
 
 def make_pipeline(warehouse: Path, base_url: str) -> dlt.Pipeline:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from expected import assert_complete
+from local_processes import wait_for
 
 from ingestion.demo.account import generate_account
 from ingestion.demo.api import DemoApiServer
@@ -33,10 +33,8 @@ def start(warehouse: Path, *args: str) -> subprocess.Popen:
 
 
 def wait_for_holder(lock: Path, pid: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while f'"pid": {pid}' not in (lock.read_text() if lock.exists() else ""):
-        assert time.monotonic() < deadline, f"{lock} never named PID {pid}"
-        time.sleep(0.05)
+    wait_for(lambda: f'"pid": {pid}' in (lock.read_text() if lock.exists() else ""), timeout,
+             f"{lock} to name PID {pid}", interval=0.05)
 
 
 def test_a_second_run_of_the_account_refuses_naming_the_first(tmp_path: Path, env, account, monkeypatch) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from local_processes import free_port
 
 from expectations.docs import docs_dir
 from expectations.results import dbt_rows
@@ -42,12 +42,6 @@ class GateRun:
     gate: runner.QualityGate
     failed: runner.StepFailed | None
     published: Path | None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def checked_run(account: DemoAccount, warehouse: Path, port: int, faults: Faults | None = None,

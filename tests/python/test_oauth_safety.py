@@ -13,13 +13,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from local_processes import wait_for
 from test_oauth import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, OAuthTestServer, assert_no_secrets
 
 import ingestion.amocrm.oauth
@@ -158,14 +159,6 @@ def spawn(base_url: str, store: TokenStore, workdir: Path) -> subprocess.Popen[s
                             stderr=subprocess.PIPE, text=True, env=env, cwd=workdir)
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def interrupted_message(record: dict, store: TokenStore) -> str:
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(record["started_at"]))
     return (f"a token refresh started {started} by PID {record['pid']} was interrupted after it was sent; amoCRM "
@@ -219,7 +212,7 @@ def test_two_processes_refresh_once(
         authority.expire_access_tokens()
         server.barrier = threading.Barrier(2)
     children = [spawn(server.base_url, store, tmp_path) for _ in range(2)]
-    wait_for(lambda: len(list((tmp_path / "ready").iterdir())) == 2, "both children to be ready")
+    wait_for(lambda: len(list((tmp_path / "ready").iterdir())) == 2, 30, "both children to be ready", interval=0.01)
     (tmp_path / "go").touch()
     outputs = [child.communicate(timeout=60) for child in children]
 
@@ -301,7 +294,7 @@ def test_refresh_killed_in_flight_is_explained_to_the_next_run(
     authority.stall_after_refresh = threading.Event()  # amoCRM rotates, then the answer is held
     (tmp_path / "go").touch()
     child = spawn(server.base_url, store, tmp_path)
-    wait_for(lambda: authority.refreshes == 1, "the child's refresh to reach the token endpoint")
+    wait_for(lambda: authority.refreshes == 1, 30, "the child's refresh to reach the token endpoint", interval=0.01)
 
     pending = store.pending_path.read_text()
     record = json.loads(pending)
@@ -312,7 +305,7 @@ def test_refresh_killed_in_flight_is_explained_to_the_next_run(
     child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL
     authority.stall_after_refresh.set()
-    wait_for(lambda: len(refresh_grants(server)) == 1, "the held answer to go out")
+    wait_for(lambda: len(refresh_grants(server)) == 1, 30, "the held answer to go out", interval=0.01)
     assert store.load() == expired
 
     # the next nightly run, in another process: the refresh is refused, and the error says why
@@ -380,5 +373,5 @@ def test_refresh_timed_out_after_rotating_then_refused_names_the_attempt(
     assert str(info.value) == interrupted_message(record, store)
     assert store.load() == expired
     authority.stall_after_refresh.set()
-    wait_for(lambda: len(refresh_grants(server)) == 2, "the held answer to go out")
+    wait_for(lambda: len(refresh_grants(server)) == 2, 30, "the held answer to go out", interval=0.01)
     assert sorted(refresh_grants(server)) == [200, 400]  # rotated, then refused

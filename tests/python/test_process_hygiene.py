@@ -11,25 +11,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
+from local_processes import free_port, wait_for
 
 AMOKPI = str(Path(sys.executable).with_name("amokpi"))
-
-
-def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s")
 
 
 def children_of(pid: int) -> list[tuple[int, str]]:
@@ -104,9 +93,7 @@ def test_killing_amokpi_build_ends_dbt_and_frees_the_warehouse(warehouse: Path, 
 
 
 def test_report_listens_on_loopback_only_and_stops_with_its_parent(demo_warehouse, tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "AMOKPI_WAREHOUSE": str(demo_warehouse.warehouse)}  # the report reads its own copy
     report = subprocess.Popen([AMOKPI, "report", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)

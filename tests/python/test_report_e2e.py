@@ -28,6 +28,7 @@ from urllib.parse import urlencode, urlparse
 
 import duckdb
 import pytest
+from local_processes import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "streamlit_app" / "app.py"
@@ -148,26 +149,6 @@ class DevTools:
 
 
 # ---------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check, timeout: float, what: str):  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except OSError as error:
-            last = error
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not ready after {timeout:.0f} s (last: {last!r})")
 
 
 def http_get(url: str) -> bytes:
