@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean chromium
+.PHONY: install demo test lint bench clean chromium kpis
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,7 @@ chromium:
 
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
+	$(BIN)/python -m amokpi.kpi_codegen --check
 	PYTHONWARNINGS=ignore $(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
 	$(BIN)/python -m pytest
 
@@ -39,6 +40,10 @@ bench: install
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	PYTHONWARNINGS=ignore $(BIN)/sqlfluff lint models --processes 2
+
+# regenerate what the dbt project derives from dbt_project/seeds/kpi_registry.csv (amokpi/kpi_codegen.py)
+kpis: install
+	$(BIN)/python -m amokpi.kpi_codegen
 
 clean:
 	rm -rf target logs data .pytest_cache .ruff_cache

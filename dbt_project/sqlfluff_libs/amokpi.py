@@ -104,3 +104,26 @@ def scorecard_kpi_value(relation, kpi_column, kpis):
 
 def settings_for_account(settings, account_id):
     return f"({settings}.account_id = {account_id} or {settings}.account_id is null)"
+
+
+def kpi_registry():
+    # the registry's rows with the fields the models read (this module is itself named amokpi, so it
+    # reads the CSV rather than importing amokpi.kpis)
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "seeds" / "kpi_registry.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [dict(row, name=row["kpi_name"], data_type="bigint" if row["unit"] == "count" else "double")
+            for row in rows]
+
+
+
+def kpi_monthly_values():
+    values = [
+        (safe_divide(k["numerator"], k["denominator"]) if k["numerator"] else f"cast({k['name']} as {k['data_type']})")
+        + f" as {k['name']}"
+        for k in kpi_registry()
+    ]
+    return ",\n        ".join(values)

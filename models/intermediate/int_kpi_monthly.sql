@@ -105,8 +105,11 @@ with_plans as (
         case when aggregated.kpi_grain = 'department' then department_plans.plan_deals_count
             when aggregated.kpi_grain = 'manager' then sales_plans.plan_deals_count
         end as plan_deals_count,
-        customer_lifetime.customers_to_date_count,
-        customer_lifetime.repeat_customers_to_date_count,
+        -- team rows keep no customer-to-date figures; manager and department rows count from zero
+        case when aggregated.kpi_grain <> 'team' then coalesce(customer_lifetime.customers_to_date_count, 0) end
+            as customers_to_date_count,
+        case when aggregated.kpi_grain <> 'team' then coalesce(customer_lifetime.repeat_customers_to_date_count, 0) end
+            as repeat_customers_to_date_count,
         customer_lifetime.lifetime_revenue_amount
     from aggregated
     left join sales_plans
@@ -133,61 +136,8 @@ final as (
         kpi_grain,
         is_department_total,
         cast(managers_count as bigint) as managers_count,
-        cast(calls_count as bigint) as calls_count,
-        cast(calls_outgoing_count as bigint) as calls_outgoing_count,
-        cast(calls_incoming_count as bigint) as calls_incoming_count,
-        cast(calls_connected_count as bigint) as calls_connected_count,
-        {{ amokpi.safe_divide('connected_call_minutes', 'calls_connected_count') }} as avg_call_minutes,
-        cast(meetings_count as bigint) as meetings_count,
-        cast(new_leads_count as bigint) as new_leads_count,
-        cast(leads_won_from_cohort_count as bigint) as leads_won_from_cohort_count,
-        cast(deals_won_count as bigint) as deals_won_count,
-        cast(deals_lost_count as bigint) as deals_lost_count,
-        cast(revenue_amount as {{ amokpi.type_double() }}) as revenue_amount,
-        {{ amokpi.safe_divide('revenue_amount', 'deals_won_count') }} as avg_deal_amount,
-        {{ amokpi.safe_divide('meetings_count', 'calls_count') }} as call_to_meeting_rate,
-        {{ amokpi.safe_divide('deals_won_count', 'calls_count') }} as call_to_deal_rate,
-        {{ amokpi.safe_divide('leads_won_from_cohort_count', 'new_leads_count') }} as lead_conversion_rate,
-        {{ amokpi.safe_divide('deals_won_count', 'deals_won_count + deals_lost_count') }} as win_rate,
-        cast(first_response_minutes_median as {{ amokpi.type_double() }}) as first_response_minutes_median,
-        cast(leads_responded_count as bigint) as leads_responded_count,
-        cast(leads_qualified_count as bigint) as leads_qualified_count,
-        cast(lead_processing_hours as {{ amokpi.type_double() }}) as lead_processing_hours,
-        cast(time_to_close_days as {{ amokpi.type_double() }}) as time_to_close_days,
-        cast(first_response_minutes_p90 as {{ amokpi.type_double() }}) as first_response_minutes_p90,
-        cast(proposals_sent_count as bigint) as proposals_sent_count,
-        cast(presentations_count as bigint) as presentations_count,
-        cast(presentations_advanced_count as bigint) as presentations_advanced_count,
-        {{ amokpi.safe_divide('presentations_advanced_count', 'presentations_count') }} as presentation_success_rate,
-        cast(tasks_completed_count as bigint) as tasks_completed_count,
-        cast(tasks_overdue_count as bigint) as tasks_overdue_count,
-        cast(leads_lost_from_cohort_count as bigint) as leads_lost_from_cohort_count,
-        {{ amokpi.safe_divide('leads_lost_from_cohort_count', 'new_leads_count') }} as refusal_rate,
-        cast(leads_qualified_from_cohort_count as bigint) as leads_qualified_from_cohort_count,
-        {{ amokpi.safe_divide('leads_qualified_from_cohort_count', 'new_leads_count') }} as sql_rate,
-        cast(leads_answered_within_sla_count as bigint) as leads_answered_within_sla_count,
-        {{ amokpi.safe_divide('leads_answered_within_sla_count', 'new_leads_count') }} as response_within_sla_rate,
-        cast(leads_answered_within_day_count as bigint) as leads_answered_within_day_count,
-        {{ amokpi.safe_divide('leads_answered_within_day_count', 'new_leads_count') }} as response_within_day_rate,
-        cast(actions_count as bigint) as actions_count,
-        cast(automated_actions_count as bigint) as automated_actions_count,
-        {{ amokpi.safe_divide('automated_actions_count', 'actions_count') }} as automation_rate,
-        cast(new_customers_count as bigint) as new_customers_count,
-        cast(upsell_deals_count as bigint) as upsell_deals_count,
-        {{ amokpi.safe_divide('upsell_deals_count', 'deals_won_count') }} as upsell_rate,
-        cast(plan_revenue_amount as {{ amokpi.type_double() }}) as plan_revenue_amount,
-        cast(plan_deals_count as bigint) as plan_deals_count,
-        {{ amokpi.safe_divide('revenue_amount', 'plan_revenue_amount') }} as plan_fulfillment_rate,
-        cast(case when kpi_grain <> 'team' then coalesce(customers_to_date_count, 0) end as bigint)
-            as customers_to_date_count,
-        cast(case when kpi_grain <> 'team' then coalesce(repeat_customers_to_date_count, 0) end as bigint)
-            as repeat_customers_to_date_count,
-        {{ amokpi.safe_divide('repeat_customers_to_date_count', 'customers_to_date_count') }} as repeat_purchase_rate,
-        {{ amokpi.safe_divide('lifetime_revenue_amount', 'customers_to_date_count') }} as customer_ltv_amount,
-        cast(call_quality_score_avg as {{ amokpi.type_double() }}) as call_quality_score_avg,
-        cast(csat_score_avg as {{ amokpi.type_double() }}) as csat_score_avg,
-        cast(first_response_working_minutes_median as {{ amokpi.type_double() }})
-            as first_response_working_minutes_median
+        -- every KPI of the registry, in its order: a ratio from its parts, anything else cast
+        {{ amokpi.kpi_monthly_values() }}
     from with_plans
 )
 
