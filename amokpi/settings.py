@@ -54,6 +54,13 @@ def report_path(warehouse: Path | None = None) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.report.duckdb")
 
 
+def demo_seeds() -> bool:
+    """`AMOKPI_DEMO_SEEDS` set (1/true/yes): dbt builds load the demo account's plans, spend, costs and hire
+    dates (dbt_project/seeds/demo/, dbt var `demo_seeds`) instead of the account's own, empty by default.
+    `amokpi demo` and the tests set it; a real account's build never does."""
+    return os.environ.get("AMOKPI_DEMO_SEEDS", "").strip().lower() in ("1", "true", "yes")
+
+
 def report_file() -> Path:
     """The file the report opens: `AMOKPI_REPORT`; else `AMOKPI_SERVING` (an explicit pin, shared with
     whoever else opens that file); else `report_path()`, the report's own copy beside the warehouse."""

@@ -104,6 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ingestion.demo.account import generate_account
     from ingestion.demo.api import DemoApiServer
 
+    os.environ["AMOKPI_DEMO_SEEDS"] = "1"  # the demo account's plans, spend, costs and hire dates
     with _writing(args.wait):
         account = _step("generate demo account", lambda: generate_account(seed=args.seed,
                                                                           leads_per_month=args.leads_per_month))

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import dlt
 import duckdb
 
-from amokpi.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, warehouse_path
+from amokpi.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, demo_seeds, warehouse_path
 from ingestion.amocrm import RAW_COLUMNS, amocrm_source
 from ingestion.amocrm.client import AmoCrmError
 from ingestion.amocrm.oauth import OAuthError
@@ -158,7 +158,8 @@ def ensure_raw_tables(warehouse: Path) -> list[str]:
 
 
 def dbt_args(command: str, warehouse: Path, *extra: str) -> list[str]:
-    return [command, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(DBT_PROFILES_DIR), *extra]
+    demo = ["--vars", "{demo_seeds: true}"] if demo_seeds() else []
+    return [command, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(DBT_PROFILES_DIR), *demo, *extra]
 
 
 def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:

@@ -12,6 +12,8 @@ import pytest
 
 # runs hold an inter-process lock per amoCRM account; keep the tests' locks out of ~/.cache
 os.environ.setdefault("AMOKPI_LOCK_DIR", tempfile.mkdtemp(prefix="amokpi-test-locks-"))
+# the demo accounts the tests build use the demo seeds (plans, spend, costs, hire dates), as `amokpi demo` does
+os.environ.setdefault("AMOKPI_DEMO_SEEDS", "1")
 
 from ingestion.demo.account import DemoAccount, generate_account
 from ingestion.demo.api import DemoApiServer
