@@ -18,3 +18,17 @@
         {%- endif %}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The registry's is_compared KPIs for mart_manager_comparison, each followed by a comma, as
+    doubles: a manager row carries the manager's value; the team-average row (`is_team_average`)
+    divides an additive KPI by the department's managers_count and takes any other KPI as the
+    department's own figure, never an average of manager rates. -#}
+{% macro comparison_kpi_columns(relation, is_team_average) -%}
+    {%- for kpi in amokpi.kpi_registry() if kpi.is_compared %}
+        {%- if is_team_average and kpi.is_additive %}
+        {{ amokpi.safe_divide(relation ~ '.' ~ kpi.name, relation ~ '.managers_count') }} as {{ kpi.name }},
+        {%- else %}
+        cast({{ relation }}.{{ kpi.name }} as {{ amokpi.type_double() }}) as {{ kpi.name }},
+        {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -127,3 +127,8 @@ def kpi_monthly_values():
         for k in kpi_registry()
     ]
     return ",\n        ".join(values)
+
+
+def comparison_kpi_columns(relation, is_team_average):
+    return "".join(f"cast({relation}.{k['name']} as double) as {k['name']},\n        "
+                   for k in kpi_registry() if k["is_compared"] == "true")
