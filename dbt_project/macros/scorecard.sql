@@ -1,35 +1,22 @@
-{#- The KPIs a role_kpi_matrix row may name: every numeric column of mart_manager_kpi_monthly
-    except its keys (*_id), in contract order. Read from the mart's enforced contract in the
-    project graph (its YAML columns and data types), so a column the mart gains later (e.g.
-    plan_fulfillment_rate) can be scored by adding a seed row, with no change here, and no
-    database query is needed (a fresh warehouse compiles the same list). A unit test's context
-    has no project graph: call this macro from the model itself and set the list in the unit
-    test's `overrides: macros: amokpi.scorecard_kpi_columns`. -#}
+{#- The KPIs a role_kpi_matrix row may name: the KPI registry's (every KPI column of
+    mart_manager_kpi_monthly), in its order. A unit test may still narrow the list with
+    `overrides: macros: amokpi.scorecard_kpi_columns`. -#}
 {% macro scorecard_kpi_columns() -%}
-    {%- set numeric_types = [
-        'tinyint', 'smallint', 'integer', 'int', 'bigint', 'hugeint', 'int2', 'int4', 'int8',
-        'real', 'float', 'float4', 'float8', 'double', 'double precision', 'numeric', 'decimal',
-    ] -%}
     {%- set kpis = [] -%}
-    {%- if execute -%}
-        {%- for node in (graph.get('nodes') or {}).values() -%}
-            {%- if node.resource_type == 'model' and node.package_name == 'amokpi'
-                  and node.name == 'mart_manager_kpi_monthly' -%}
-                {%- for column in node.columns.values() -%}
-                    {%- set base_type = ((column.data_type or '') | lower).split('(')[0] | trim -%}
-                    {%- if base_type in numeric_types and not column.name.endswith('_id') -%}
-                        {%- do kpis.append(column.name) -%}
-                    {%- endif -%}
-                {%- endfor -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- if kpis | length == 0 -%}
-            {{ exceptions.raise_compiler_error(
-                'scorecard_kpi_columns: no numeric column found in the contract of mart_manager_kpi_monthly'
-                ~ ' (in a unit test, override amokpi.scorecard_kpi_columns with the list)') }}
-        {%- endif -%}
-    {%- endif -%}
+    {%- for kpi in amokpi.kpi_registry() -%}
+        {%- do kpis.append(kpi.name) -%}
+    {%- endfor -%}
     {{ return(kpis) }}
+{%- endmacro %}
+
+{#- The registry's direction of the KPI named in `kpi_column` ('up': higher is better, 'down':
+    lower is better, 'none': neither, which a scorecard cannot score), as a portable case. -#}
+{% macro kpi_direction(kpi_column) -%}
+    case {{ kpi_column }}
+    {%- for kpi in amokpi.kpi_registry() %}
+        when '{{ kpi.name }}' then '{{ kpi.direction }}'
+    {%- endfor %}
+    end
 {%- endmacro %}
 
 {#- The value of the KPI whose column name is in `kpi_column` (a row's kpi), picked from the wide

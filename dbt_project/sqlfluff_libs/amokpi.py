@@ -132,3 +132,7 @@ def kpi_monthly_values():
 def comparison_kpi_columns(relation, is_team_average):
     return "".join(f"cast({relation}.{k['name']} as double) as {k['name']},\n        "
                    for k in kpi_registry() if k["is_compared"] == "true")
+
+
+def kpi_direction(kpi_column):
+    return f"case {kpi_column} when 'revenue_amount' then 'up' end"

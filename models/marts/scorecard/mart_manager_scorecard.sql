@@ -67,7 +67,7 @@ kpi_values as (
         scored_managers.role_name,
         scored_managers.scorecard_role,
         role_kpi_matrix.kpi,
-        role_kpi_matrix.direction,
+        {{ amokpi.kpi_direction('role_kpi_matrix.kpi') }} as direction,
         cast(role_kpi_matrix.weight as {{ amokpi.type_double() }}) as weight,
         cast(role_kpi_matrix.target as {{ amokpi.type_double() }}) as target,
         cast(coalesce(role_kpi_matrix.cap, 1.5) as {{ amokpi.type_double() }}) as cap,
