@@ -19,9 +19,14 @@ PAGES_DIR = Path(__file__).resolve().parent / "report_pages"
 PAGES = ("overview", "funnel", "managers", "manager", "scorecard", "alerts", "quality")
 
 
+def titles(lang: Lang) -> dict[str, str]:
+    return {name: t(lang, name) for name in PAGES}
+
+
 def pages(lang: Lang) -> dict[str, st.Page]:
-    return {name: st.Page(PAGES_DIR / f"{name}.py", title=t(lang, name), url_path=name, default=(i == 0))
-            for i, name in enumerate(PAGES)}
+    """The st.Page objects for st.navigation (they need a script run: build them in the app)."""
+    return {name: st.Page(PAGES_DIR / f"{name}.py", title=title, url_path=name, default=(name == PAGES[0]))
+            for name, title in titles(lang).items()}
 
 
 def legacy_page(pages: dict[str, st.Page]) -> None:

@@ -53,14 +53,14 @@ def newest_month(path: Path) -> date:
     return pd.Timestamp(scalar(path, "select max(month_start) from marts.mart_department_kpi_monthly")).date()
 
 
-def open_page(page: str, **query: object) -> AppTest:
+def open_page(page_name: str, **query: object) -> AppTest:
     """The report at `/<page>?<query>`: a first run registers st.navigation's pages, then the page runs."""
     at = AppTest.from_file(str(APP), default_timeout=30)
     for key, value in query.items():
         at.query_params[key] = str(value)
     at.run()
-    if page != "overview":  # the home page
-        go(at, page)
+    if page_name != "overview":  # the home page
+        go(at, page_name)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
