@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from amokpi.kpis import registry
 from amokpi.settings import report_file
 
 # The marts the report cannot open without; the others are optional and their pages explain absence.
@@ -25,8 +26,11 @@ KPI_COLUMNS = (
     "calls_count", "meetings_count", "first_response_minutes_median",
 )
 PLAN_COLUMNS = ("plan_revenue_amount", "plan_deals_count", "plan_fulfillment_rate")
-# KPIs that add up across managers: what a team's overview can show without re-deriving a rate.
-ADDITIVE_COLUMNS = ("revenue_amount", "deals_won_count", "calls_count", "meetings_count", "new_leads_count")
+# The overview's KPIs that add up across managers (the registry's is_additive): what a team's overview can
+# show without a team mart, as sums of its managers' rows, since a rate or a median cannot be summed.
+ADDITIVE_COLUMNS = tuple(
+    c for c in (*KPI_COLUMNS, "new_leads_count", *PLAN_COLUMNS) if c in registry() and registry()[c].is_additive
+)
 FUNNEL_COLUMNS = (
     "status_name", "stage_role", "leads_entered_count", "leads_advanced_count", "leads_lost_count",
     "stage_conversion_rate", "cohort_leads_count", "leads_reached_count", "cumulative_conversion_rate",
@@ -205,8 +209,9 @@ def team_kpis(account_id: int, team: int) -> pd.DataFrame:
             [account_id, team],
         )
     sums = ", ".join(f"sum({c}) as {c}" for c in ADDITIVE_COLUMNS)
+    # plan fulfilment is the one ratio a team gets here: revenue over plan, both sums (as the mart defines it)
     return select(
-        f"select month_start, {sums}, sum(plan_revenue_amount) as plan_revenue_amount,"
+        f"select month_start, {sums},"
         " sum(revenue_amount) / nullif(sum(plan_revenue_amount), 0) as plan_fulfillment_rate"
         " from marts.mart_manager_kpi_monthly where account_id = ? and group_id = ?"
         " group by month_start order by month_start desc",

@@ -1,14 +1,17 @@
-"""Russian and English labels plus display formatting for the report (no business logic)."""
+"""The report's words in Russian and English: page titles, headings, messages, non-KPI column headers.
+
+KPI labels are not here: they come from the KPI registry (`streamlit_app.columns`); number, money and
+date formats are in `streamlit_app.formatting`.
+"""
 
 from __future__ import annotations
 
-import math
-from datetime import date
 from typing import Literal
+
+from streamlit_app.formatting import MISSING, is_missing
 
 Lang = Literal["ru", "en"]
 LANGUAGES: dict[Lang, str] = {"ru": "Русский", "en": "English"}
-PAGES = ("overview", "funnel", "managers", "manager", "scorecard", "alerts", "quality")
 
 # One entry per mart column or UI string; keys missing from a language fall back to the key itself.
 LABELS: dict[Lang, dict[str, str]] = {
@@ -51,9 +54,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         "all": "Все",
         "download_csv": "Скачать CSV",
         "vs_plan": "к плану",
-        "plan_fulfillment_rate": "Выполнение плана",
-        "plan_revenue_amount": "План по выручке",
-        "plan_deals_count": "План по сделкам",
         "no_plan": "план не задан",
         "scope_department": "Весь отдел продаж",
         "scope_team": "Отдел: {team}",
@@ -64,7 +64,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         ),
         "pipeline_section": "Воронка «{pipeline}» за месяц",
         "leads_created_count": "Создано лидов",
-        "deals_lost_count": "Проиграно сделок",
         "avg_sales_cycle_days": "Цикл продажи, дн",
         "open_leads_count": "Открытые лиды",
         "pipeline_open_amount": "Сумма открытых сделок",
@@ -135,8 +134,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         "leads_reached_count": "Дошло до этапа",
         "cumulative_conversion_rate": "Сквозная конверсия",
         "p90_hours_in_stage": "Время на этапе (p90), ч",
-        "proposals_sent_count": "Отправлено КП",
-        "tasks_completed_count": "Выполнено задач",
         "no_first_response": "Нет первого ответа",
         "stuck_deal": "Зависшая сделка",
         "below_team_average": "Ниже среднего по команде",
@@ -166,19 +163,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         "no_manager_data": "Нет показателей менеджеров за {month}.",
         "no_previous": "нет данных за прошлый месяц",
         "pp": "п.п.",
-        # mart columns
-        "revenue_amount": "Выручка",
-        "deals_won_count": "Выиграно сделок",
-        "avg_deal_amount": "Средний чек",
-        "win_rate": "Доля выигранных",
-        "lead_conversion_rate": "Конверсия лидов",
-        "calls_count": "Звонки",
-        "meetings_count": "Встречи",
-        "first_response_minutes_median": "Первый ответ (медиана), мин",
-        "new_leads_count": "Новые лиды",
-        "call_to_meeting_rate": "Звонок → встреча",
-        "lead_processing_hours": "Обработка лида, ч",
-        "time_to_close_days": "Цикл сделки, дн",
         "manager_name": "Менеджер",
         "group_name": "Отдел",
         "status_name": "Этап",
@@ -227,9 +211,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         "all": "All",
         "download_csv": "Download CSV",
         "vs_plan": "vs plan",
-        "plan_fulfillment_rate": "Plan fulfilment",
-        "plan_revenue_amount": "Revenue plan",
-        "plan_deals_count": "Deals plan",
         "no_plan": "no plan set",
         "scope_department": "Whole sales department",
         "scope_team": "Team: {team}",
@@ -240,7 +221,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         ),
         "pipeline_section": "Pipeline “{pipeline}” this month",
         "leads_created_count": "Leads created",
-        "deals_lost_count": "Deals lost",
         "avg_sales_cycle_days": "Sales cycle, days",
         "open_leads_count": "Open leads",
         "pipeline_open_amount": "Open pipeline amount",
@@ -311,8 +291,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         "leads_reached_count": "Reached stage",
         "cumulative_conversion_rate": "Cumulative conversion",
         "p90_hours_in_stage": "Time in stage (p90), h",
-        "proposals_sent_count": "Proposals sent",
-        "tasks_completed_count": "Tasks completed",
         "no_first_response": "No first response",
         "stuck_deal": "Stuck deal",
         "below_team_average": "Below team average",
@@ -342,18 +320,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         "no_manager_data": "No manager figures for {month}.",
         "no_previous": "no data for the previous month",
         "pp": "pp",
-        "revenue_amount": "Revenue",
-        "deals_won_count": "Deals won",
-        "avg_deal_amount": "Average deal",
-        "win_rate": "Win rate",
-        "lead_conversion_rate": "Lead conversion",
-        "calls_count": "Calls",
-        "meetings_count": "Meetings",
-        "first_response_minutes_median": "First response (median), min",
-        "new_leads_count": "New leads",
-        "call_to_meeting_rate": "Call → meeting",
-        "lead_processing_hours": "Lead processing, h",
-        "time_to_close_days": "Time to close, days",
         "manager_name": "Manager",
         "group_name": "Team",
         "status_name": "Stage",
@@ -364,13 +330,6 @@ LABELS: dict[Lang, dict[str, str]] = {
         "stage_conversion_rate": "Stage conversion",
         "median_hours_in_stage": "Time in stage (median), h",
     },
-}
-
-MONTHS: dict[Lang, tuple[str, ...]] = {
-    "ru": ("январь", "февраль", "март", "апрель", "май", "июнь",
-           "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"),
-    "en": ("January", "February", "March", "April", "May", "June",
-           "July", "August", "September", "October", "November", "December"),
 }
 
 # Funnel roles of the stage_roles seed (plus won/lost); an unknown role is shown as it is.
@@ -387,55 +346,13 @@ STAGE_ROLES: dict[Lang, dict[str, str]] = {
     },
 }
 
-CURRENCY_SYMBOLS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "UAH": "₴", "BYN": "Br"}
-MISSING = "—"
-
 
 def t(lang: Lang, key: str, **fmt: object) -> str:
     text = LABELS[lang].get(key, key)
     return text.format(**fmt) if fmt else text
 
 
-def month_label(lang: Lang, month: date) -> str:
-    return f"{MONTHS[lang][month.month - 1]} {month.year}"
-
-
 def stage_role_label(lang: Lang, role: object) -> str:
-    if _missing(role):
+    if is_missing(role):
         return MISSING
     return STAGE_ROLES[lang].get(str(role), str(role))
-
-
-def currency_symbol(currency: str | None) -> str:
-    return CURRENCY_SYMBOLS.get(currency or "", currency or "")
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _group(text: str, lang: Lang) -> str:
-    # Python formats "1,234.5"; Russian uses a (non-breaking) space for thousands and a comma for decimals.
-    if lang == "ru":
-        return text.replace(",", "\u00a0").replace(".", ",")
-    return text
-
-
-def fmt_number(value: object, lang: Lang, decimals: int = 0, signed: bool = False) -> str:
-    if _missing(value):
-        return MISSING
-    sign = "+" if signed else ""
-    return _group(f"{float(value):{sign},.{decimals}f}", lang)  # type: ignore[arg-type]
-
-
-def fmt_money(value: object, currency: str | None, lang: Lang, signed: bool = False) -> str:
-    if _missing(value):
-        return MISSING
-    return f"{fmt_number(value, lang, 0, signed)}\u00a0{currency_symbol(currency)}".strip()
-
-
-def fmt_rate(value: object, lang: Lang) -> str:
-    """Rates arrive as fractions 0..1 from the marts; only the display is scaled."""
-    if _missing(value):
-        return MISSING
-    return f"{fmt_number(float(value) * 100, lang, 1)}\u00a0%"  # type: ignore[arg-type]

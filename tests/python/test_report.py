@@ -14,6 +14,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from streamlit_app import navigation
+
 APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
 MARTS = ("mart_department_kpi_monthly", "mart_manager_kpi_monthly", "mart_funnel_stages")
 
@@ -34,6 +36,11 @@ def serving(demo_warehouse, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def run_app() -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=30).run()
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    """Click a page in the navigation (a file under report_pages/, registered by st.navigation)."""
+    return at.switch_page(f"report_pages/{page}.py").run()
 
 
 def mart(path: Path, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
@@ -96,7 +103,7 @@ def test_funnel_page_shows_stages_of_the_chosen_pipeline(serving: Path) -> None:
     expected = stages[stages["pipeline_id"] == pipeline_id]
 
     at = run_app()
-    at.radio(key="page").set_value("funnel").run()
+    go(at, "funnel")
     at.selectbox(key="pipeline").set_value(pipeline_id).run()
     assert_clean(at)
     shown = at.dataframe[0].value
@@ -112,7 +119,7 @@ def test_managers_page_lists_every_manager_of_the_month(serving: Path) -> None:
     assert not names.empty
 
     at = run_app()
-    at.radio(key="page").set_value("managers").run()
+    go(at, "managers")
     assert_clean(at)
     shown = at.dataframe[0].value
     assert sorted(shown["manager_name"]) == sorted(names)
@@ -125,8 +132,12 @@ def test_english_labels(serving: Path) -> None:
     at.radio(key="lang").set_value("en").run()
     assert_clean(at)
     assert "Revenue" in [m.label for m in at.metric]
-    assert at.radio(key="page").options == [
+    assert at.title[0].value == "amoCRM sales · Overview"
+    assert list(navigation.titles("en").values()) == [
         "Overview", "Funnel", "Managers", "Manager drill-down", "Scorecard", "Alerts", "Data quality"]
+    assert list(navigation.titles("ru").values())[:2] == ["Обзор", "Воронка"]
+    # a page's file and URL path are its name, the same in either language
+    assert all((navigation.PAGES_DIR / f"{name}.py").is_file() for name in navigation.PAGES)
     month = newest_month(serving)
     english = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                "October", "November", "December")[month.month - 1]
@@ -171,7 +182,7 @@ def test_empty_filters_show_info(serving: Path, tmp_path: Path, monkeypatch: pyt
     assert_clean(at)
     assert at.metric  # the department mart still feeds the overview
     for page in ("funnel", "managers"):
-        at.radio(key="page").set_value(page).run()
+        go(at, page)
         assert_clean(at)
         assert not at.dataframe
         assert len(at.info) == 1

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
@@ -52,7 +52,9 @@ RENDER_STATE_JS = """
   const exceptions = [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText);
   const ready = state === 'notRunning' && !running && !!title && skeletons === 0 && drawn === charts.length;
   const deploy = !!document.querySelector('[data-testid="stAppDeployButton"]');
-  return JSON.stringify({ready, state, title: title && title.innerText, exceptions, deploy,
+  const nav = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')].map(a => a.innerText.trim());
+  return JSON.stringify({ready, state, title: title && title.innerText, exceptions, deploy, nav,
+                         path: location.pathname, search: location.search,
                          charts: charts.length, tables: document.querySelectorAll('[data-testid="stDataFrame"]').length,
                          text: document.body.innerText.length});
 })()
@@ -264,7 +266,21 @@ def screenshot(tab: DevTools, path: Path) -> None:
 
 
 def page_url(base: str, page: str, **query: object) -> str:
-    return f"{base}/?{urlencode({'page': page, **query})}"
+    """A page's address: its URL path (the home page is `/`) and the filters in the query string."""
+    path = "" if page == "overview" else page
+    return f"{base}/{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def settled(tab: DevTools, check: Callable[[dict], bool], timeout: float = 20.0) -> dict:
+    """Wait until the page is rendered and `check` holds for its state (path, search, title, …)."""
+    deadline = time.monotonic() + timeout
+    state: dict = {}
+    while time.monotonic() < deadline:
+        state = json.loads(str(tab.evaluate(RENDER_STATE_JS) or "{}"))
+        if state.get("ready") and check(state):
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"not settled on {check}: {state}")
 
 
 # ---------------------------------------------------------------- tests
@@ -287,6 +303,8 @@ def test_every_page_renders_in_chromium(report_url: str, browser: str) -> None:
                 assert state["title"], (page, lang)
                 if page != "quality":
                     assert state["tables"] >= 1, (page, lang, state)
+                if page == "overview":  # the navigation's titles are in the reader's language
+                    assert state["nav"][:2] == (["Обзор", "Воронка"] if lang == "ru" else ["Overview", "Funnel"])
     finally:
         tab.close()
     (SCREENSHOTS / "load_times.json").write_text(json.dumps(times, indent=2))
@@ -308,6 +326,31 @@ def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_
         seconds, state = render(tab, page_url(report_url, "managers", team=team, manager=manager))
         screenshot(tab, SCREENSHOTS / "managers_filtered_ru.png")
         assert state["tables"] >= 2
+    finally:
+        tab.close()
+
+
+def test_page_switch_keeps_the_filters_and_old_links_still_work(
+    report_url: str, browser: str, serving_copy: Path
+) -> None:
+    with duckdb.connect(str(serving_copy), read_only=True) as con:
+        (team,) = con.execute("select group_id from marts.mart_manager_kpi_monthly where group_id is not null"
+                              " order by month_start desc, revenue_amount desc nulls last limit 1").fetchone()
+    tab = open_tab(browser)
+    try:
+        render(tab, page_url(report_url, "funnel", team=team, lang="en"))
+        settled(tab, lambda s: s["path"].endswith("/funnel") and f"team={team}" in s["search"])
+        # click "Managers" in the sidebar navigation: the page changes, the filters stay in the address
+        tab.evaluate("[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')]"
+                     ".find(a => a.innerText.trim() === 'Managers').click()")
+        state = settled(tab, lambda s: s["path"].endswith("/managers") and f"team={team}" in s["search"]
+                        and "lang=en" in s["search"])
+        assert not state["exceptions"] and state["title"].endswith("Managers")
+        # an address from before st.navigation (`?page=…`) lands on that page with its filters
+        render(tab, f"{report_url}/?{urlencode({'page': 'alerts', 'team': team})}")
+        state = settled(tab, lambda s: s["path"].endswith("/alerts") and f"team={team}" in s["search"]
+                        and "page=" not in s["search"])
+        assert not state["exceptions"] and state["title"].endswith("Сигналы")
     finally:
         tab.close()
 

@@ -14,7 +14,10 @@ import duckdb
 import pandas as pd
 import pytest
 import streamlit as st
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
+
+from streamlit_app import formatting
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
 PAGES = ("overview", "funnel", "managers", "manager", "scorecard", "alerts", "quality")
@@ -50,14 +53,28 @@ def newest_month(path: Path) -> date:
     return pd.Timestamp(scalar(path, "select max(month_start) from marts.mart_department_kpi_monthly")).date()
 
 
-def open_page(page: str, **query: object) -> AppTest:
+def open_page(page_name: str, **query: object) -> AppTest:
+    """The report at `/<page>?<query>`: a first run registers st.navigation's pages, then the page runs."""
     at = AppTest.from_file(str(APP), default_timeout=30)
-    at.query_params["page"] = page
     for key, value in query.items():
         at.query_params[key] = str(value)
     at.run()
+    if page_name != "overview":  # the home page
+        go(at, page_name)
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    """Click a page in the navigation."""
+    return at.switch_page(f"report_pages/{page}.py").run()
+
+
+def shown_text(at: AppTest, key: str) -> pd.DataFrame:
+    """What the reader sees in the table of `key`: the display text over its raw values."""
+    downloads = [b.key for b in at.download_button]
+    element = at.dataframe[downloads.index(f"csv_{key}")]
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(element.proto.arrow_data.styler.display_values)
 
 
 def table(at: AppTest, key: str) -> pd.DataFrame:
@@ -90,13 +107,16 @@ def test_every_page_renders_and_offers_csv_of_every_table(serving: Path) -> None
     for page in PAGES:
         for lang in ("ru", "en"):
             at.radio(key="lang").set_value(lang)
-            at.radio(key="page").set_value(page).run()
+            go(at, page)
             assert not at.exception, (page, lang, [e.value for e in at.exception])
             assert not at.warning, (page, lang, [w.value for w in at.warning])
             assert len(at.download_button) == len(at.dataframe), page  # a CSV button under every table
             assert all(b.key.startswith("csv_") for b in at.download_button)
             if page != "quality":  # the data-quality mart is optional and explained when absent
                 assert at.dataframe, page
+            for b in at.download_button:  # a gap reads as a dash, never as Python's or pandas' word for it
+                cells = shown_text(at, b.key.removeprefix("csv_")).astype(str).to_numpy().ravel()
+                assert not {"None", "nan", "NaN", "NaT", "<NA>"} & set(cells), (page, lang, b.key)
 
 
 def test_csv_download_holds_the_rows_shown(serving: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -221,6 +241,9 @@ def test_funnel_shows_conversion_time_in_stage_and_loss_reasons(serving: Path) -
     assert list(shown["status_name"]) == list(stages["status_name"])
     pd.testing.assert_series_equal(shown["stage_conversion_rate"], stages["stage_conversion_rate"], check_names=False)
     pd.testing.assert_series_equal(shown["median_hours_in_stage"], stages["median_hours_in_stage"], check_names=False)
+    text = shown_text(at, "funnel")  # the reader sees Russian percentages over the raw fractions
+    assert list(text["stage_conversion_rate"]) == [formatting.percent(v, "ru") for v in stages["stage_conversion_rate"]]
+    assert any("\u00a0%" in v and "," in v for v in text["stage_conversion_rate"])
     subheaders = [s.value for s in at.subheader]
     assert {"Воронка: сколько лидов дошло до этапа", "Время на этапе, ч", "Причины отказа"} <= set(subheaders)
     lost = table(at, "loss_reasons").groupby("loss_reason_name")["leads_lost_count"].sum()
@@ -392,7 +415,8 @@ def account_time(path: Path, value: object) -> pd.Timestamp:
 def test_quality_shows_last_load_in_account_time(serving: Path, demo_warehouse) -> None:
     loaded = scalar(demo_warehouse.warehouse, "select max(inserted_at) from raw_amocrm._dlt_loads where status = 0")
     at = open_page("quality", lang="en")
-    assert metrics(at)["Last load"].value == account_time(serving, loaded).strftime("%Y-%m-%d %H:%M")
+    shown = formatting.moment(account_time(serving, loaded).tz_localize(None), "en")
+    assert metrics(at)["Last load"].value == shown and str(account_time(serving, loaded).year) in shown
 
 
 def test_quality_without_its_mart_says_not_available(
@@ -450,20 +474,34 @@ def test_filters_live_in_the_url(serving: Path) -> None:
     team, manager, _ = busiest_team_manager(serving, month)
     pipeline = int(scalar(serving, "select max(pipeline_id) from marts.mart_funnel_stages"))
     at = open_page("funnel", lang="en", month=month.isoformat(), pipeline=pipeline, team=team, manager=manager)
-    assert at.radio(key="lang").value == "en" and at.radio(key="page").value == "funnel"
+    assert at.radio(key="lang").value == "en" and at.title[0].value.endswith("Funnel")
     assert at.selectbox(key="pipeline").value == pipeline
     assert at.selectbox(key="team").value == team and at.selectbox(key="manager").value == manager
+    # a page switch keeps the filters (st.navigation clears the query string; the next run writes them back)
+    go(at, "scorecard")
+    assert at.title[0].value.endswith("Scorecard") and at.query_params["manager"] == str(manager)
     # a widget change is written back, so the address can be shared
-    at.radio(key="page").set_value("scorecard").run()
     at.selectbox(key="manager").set_value(None).run()
-    assert at.query_params["page"] == "scorecard"
+    assert "page" not in at.query_params  # the page is the URL path now
     assert at.query_params["team"] == str(team) and "manager" not in at.query_params
     assert at.query_params["month"] == month.isoformat() and at.query_params["pipeline"] == str(pipeline)
 
 
+def test_old_page_links_go_to_the_page(serving: Path) -> None:
+    month = newest_month(serving)
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    for key, value in {"page": "alerts", "lang": "en", "month": month.isoformat()}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "amoCRM sales · Alerts" and "alerts" in [b.key.removeprefix("csv_")
+                                                                           for b in at.download_button]
+    assert dict(at.query_params) == {"lang": "en", "month": month.isoformat()}
+
+
 def test_bad_url_values_fall_back_to_defaults(serving: Path) -> None:
-    at = open_page("nonsense", month="yesterday", pipeline="-1", team="x", manager="123")
-    assert at.radio(key="page").value == "overview"
+    at = open_page("overview", page="nonsense", month="yesterday", pipeline="-1", team="x", manager="123")
+    assert at.title[0].value.endswith("Обзор") and "page" not in at.query_params
     assert at.selectbox(key="month").value == newest_month(serving)
     assert at.selectbox(key="team").value is None and at.selectbox(key="manager").value is None
 

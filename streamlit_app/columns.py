@@ -1,0 +1,63 @@
+"""What the report knows about a mart column: its header, its kind (how it is formatted) and its good direction.
+
+A column that is a KPI of the registry (`amokpi.kpis.registry()`) takes all three from there; the few
+other figure columns the pages show are named once in `OTHER_KINDS`. Nothing is guessed from a name.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from amokpi.kpis import Kpi, registry
+from streamlit_app.labels import Lang, t
+
+# Figures that are not registry KPIs (funnel stages, scorecard, alerts, checks) and the report's dates.
+OTHER_KINDS: dict[str, str] = {
+    # funnel and pipeline marts
+    "leads_created_count": "count", "leads_entered_count": "count", "leads_advanced_count": "count",
+    "leads_lost_count": "count", "cohort_leads_count": "count", "leads_reached_count": "count",
+    "open_leads_count": "count", "stage_conversion_rate": "rate", "cumulative_conversion_rate": "rate",
+    "median_hours_in_stage": "hours", "p90_hours_in_stage": "hours", "pipeline_open_amount": "money",
+    "open_amount": "money", "avg_sales_cycle_days": "days", "loss_reason_share": "rate",
+    # scorecard and comparison (weights are fractions of the total score)
+    "weight": "rate", "attainment": "rate", "weighted_points": "score", "total_score": "score",
+    "score_rank": "count", "kpi_met_rate": "rate", "is_kpi_met": "flag",
+    # alerts, data quality
+    "lead_id": "id", "metric_value": "number", "threshold_value": "number",
+    "checks_count": "count", "failed_count": "count", "warned_count": "count", "failing_rows": "count",
+    "rows_checked": "count",
+    # periods and times (times are converted to the account timezone before they are shown)
+    "month_start": "month", "week_start": "date", "detected_at": "datetime", "checked_at": "datetime",
+}
+
+# Keys the pages need for filtering, not figures a reader wants: hidden in tables, kept in the CSV.
+HIDDEN = ("is_team_average", "account_id", "manager_id", "group_id", "pipeline_id", "status_id")
+
+DeltaColor = Literal["normal", "inverse", "off"]
+
+
+def kpi(column: str) -> Kpi | None:
+    return registry().get(column)
+
+
+def label(column: str, lang: Lang) -> str:
+    found = kpi(column)
+    return found.label(lang) if found is not None else t(lang, column)
+
+
+def kind(column: str) -> str | None:
+    """The registry unit of a KPI, the listed kind of another figure, or None (the formatter looks at dtype)."""
+    found = kpi(column)
+    return found.unit if found is not None else OTHER_KINDS.get(column)
+
+
+def kinds(columns: list[str]) -> dict[str, str]:
+    return {c: k for c in columns if (k := kind(c)) is not None}
+
+
+def delta_color(column: str) -> DeltaColor:
+    """A rise is green for `up` KPIs, red for `down` ones (a slower first response), grey for `none`."""
+    found = kpi(column)
+    if found is None or found.direction == "up":
+        return "normal"
+    return "inverse" if found.direction == "down" else "off"

@@ -1,0 +1,166 @@
+"""The shared sidebar and the filter context every page draws from, kept in the URL so a view can be shared.
+
+`app.py` calls `sidebar()` once per run, before the chosen page runs; the page reads the result with
+`current()`. Filters live in widget state (which st.navigation keeps across pages, since the widgets
+are drawn by the entrypoint) and are mirrored into the query string by `share_state()`: a page switch
+clears the query string, and the next run writes the filters back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import streamlit as st
+
+from streamlit_app import data, formatting
+from streamlit_app.labels import Lang, t
+
+URL_KEYS = ("lang", "month", "pipeline", "team", "manager")
+_CONTEXT = "report_context"  # the session-state slot the entrypoint fills for the page
+
+
+@dataclass(frozen=True)
+class Context:
+    account_id: int
+    currency: str
+    timezone: str
+    lang: Lang
+    month: date
+    pipeline: tuple[int, str] | None
+    team: tuple[int, str] | None
+    manager: tuple[int, str] | None
+
+    @property
+    def team_id(self) -> int | None:
+        return None if self.team is None else self.team[0]
+
+    @property
+    def manager_id(self) -> int | None:
+        return None if self.manager is None else self.manager[0]
+
+    @property
+    def pipeline_id(self) -> int | None:
+        return None if self.pipeline is None else self.pipeline[0]
+
+    @property
+    def month_text(self) -> str:
+        return formatting.month(self.month, self.lang)
+
+    def scope(self) -> str:
+        if self.manager is not None:
+            return t(self.lang, "scope_manager", manager=self.manager[1])
+        if self.team is not None:
+            return t(self.lang, "scope_team", team=self.team[1])
+        return t(self.lang, "scope_department")
+
+
+def previous_month(month: date) -> date:
+    return (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def current() -> Context:
+    """The context the entrypoint built on this run (pages run only after it has)."""
+    return st.session_state[_CONTEXT]
+
+
+# ---------------------------------------------------------------- URL state
+
+
+def _parse(key: str, text: str) -> Any:
+    if key == "month":
+        return date.fromisoformat(text)
+    if key in ("pipeline", "team", "manager"):
+        return None if text in ("", "all") else int(text)
+    return text
+
+
+def _url_text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def prepare(key: str, options: Sequence[Any]) -> None:
+    """Seed a widget from the URL on first sight, and drop a remembered value its options no longer hold."""
+    if key not in st.session_state and key in st.query_params:
+        try:
+            value = _parse(key, st.query_params[key])
+        except ValueError:
+            return
+        if value in options:
+            st.session_state[key] = value
+    elif key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
+def share_state() -> None:
+    """Mirror the current filters into the URL (only the ones drawn on this run)."""
+    wanted = {k: _url_text(st.session_state[k]) for k in URL_KEYS if st.session_state.get(k) is not None}
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def _choose(label: str, key: str, options: Sequence[Any], format_func: Callable[[Any], str]) -> Any:
+    prepare(key, options)
+    return st.sidebar.selectbox(label, list(options), format_func=format_func, key=key)
+
+
+# ---------------------------------------------------------------- the sidebar
+
+
+def sidebar(lang: Lang) -> Context | None:
+    """Draw the filters and remember the context for the page; None (with a note) when there is no data.
+
+    Raises data.WarehouseUnavailable when the serving file cannot be read.
+    """
+    st.session_state.pop(_CONTEXT, None)
+    data.check_marts()
+    accounts = data.accounts()
+    if accounts.empty:
+        st.info(t(lang, "no_data"))
+        return None
+    # Normally one account per warehouse; offer a choice only when there are several.
+    account_ids = [int(a) for a in accounts["account_id"]]
+    account_id = account_ids[0]
+    if len(account_ids) > 1:
+        account_id = st.sidebar.selectbox(t(lang, "account"), account_ids, key="account")
+    currency = str(accounts.loc[accounts["account_id"] == account_id, "currency"].iloc[0])
+
+    months = data.months(account_id)
+    if not months:
+        st.info(t(lang, "no_data"))
+        return None
+    month = _choose(t(lang, "month"), "month", months, lambda m: formatting.month(m, lang))
+
+    pipes = data.pipelines(account_id)
+    names = dict(zip(pipes["pipeline_id"].astype(int), pipes["pipeline_name"].astype(str), strict=True))
+    pipeline_id = _choose(t(lang, "pipeline"), "pipeline", [None, *names],
+                          lambda p: t(lang, "all") if p is None else names.get(p, str(p)))
+
+    groups = data.teams(account_id)
+    teams = dict(zip(groups["group_id"].astype(int), groups["group_name"].astype(str), strict=True))
+    team_id = _choose(t(lang, "team"), "team", [None, *teams],
+                      lambda g: t(lang, "all") if g is None else teams.get(g, str(g)))
+
+    people = data.manager_options(account_id, team_id)
+    staff = dict(zip(people["manager_id"].astype(int), people["manager_name"].astype(str), strict=True))
+    manager_id = _choose(t(lang, "manager_filter"), "manager", [None, *staff],
+                         lambda m: t(lang, "all") if m is None else staff.get(m, str(m)))
+
+    ctx = Context(
+        account_id=account_id,
+        currency=currency,
+        timezone=data.timezone(account_id),
+        lang=lang,
+        month=month,
+        pipeline=None if pipeline_id is None else (pipeline_id, names[pipeline_id]),
+        team=None if team_id is None else (team_id, teams[team_id]),
+        manager=None if manager_id is None else (manager_id, staff[manager_id]),
+    )
+    st.session_state[_CONTEXT] = ctx
+    return ctx

@@ -1,0 +1,84 @@
+"""Funnel: one pipeline's stages in the month — conversion, drop-off, time in stage, loss reasons."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from streamlit_app import columns, data
+from streamlit_app.context import Context, current
+from streamlit_app.labels import stage_role_label, t
+from streamlit_app.ui import table
+
+
+def funnel(ctx: Context) -> None:
+    lang = ctx.lang
+    if ctx.pipeline is None:
+        # The funnel is drawn for one pipeline: without a choice, the main (first created) one.
+        pipes = data.pipelines(ctx.account_id)
+        if pipes.empty:
+            st.info(t(lang, "no_pipelines"))
+            return
+        pipeline_id, pipeline_name = int(pipes["pipeline_id"].iloc[0]), str(pipes["pipeline_name"].iloc[0])
+        st.caption(t(lang, "main_pipeline", pipeline=pipeline_name))
+    else:
+        pipeline_id, pipeline_name = ctx.pipeline
+    if ctx.manager is not None:
+        frame = data.manager_funnel(ctx.account_id, pipeline_id, ctx.month, ctx.manager[0])
+    elif ctx.team is not None:
+        frame = data.team_funnel(ctx.account_id, pipeline_id, ctx.month, ctx.team[0])
+    else:
+        frame = data.funnel(ctx.account_id, pipeline_id, ctx.month)
+    if frame.empty:
+        st.info(t(lang, "no_funnel_data", pipeline=pipeline_name, month=ctx.month_text))
+        return
+    st.subheader(f"{pipeline_name} · {ctx.month_text}")
+    st.caption(ctx.scope())
+    if ctx.team is not None and ctx.manager is None:
+        st.caption(t(lang, "team_funnel_note"))
+    shown = frame.assign(stage_role=frame["stage_role"].map(lambda role: stage_role_label(lang, role)))
+
+    def label(column: str) -> str:
+        return columns.label(column, lang)
+
+    reached = "leads_reached_count" if "leads_reached_count" in frame.columns else "leads_entered_count"
+    funnel_rows = frame[~frame["stage_role"].isin(["lost"])]
+    if funnel_rows[reached].notna().any():
+        st.subheader(t(lang, "funnel_chart"))
+        # with horizontal=True, x_label names the stage axis (`x`) and y_label the counts
+        st.bar_chart(funnel_rows, x="status_name", y=reached, horizontal=True, sort=False,
+                     x_label=label("status_name"), y_label=label(reached))
+
+    st.subheader(t(lang, "stage_table"))
+    table(shown, "funnel", ctx)
+
+    st.subheader(t(lang, "dropoff"))
+    counts = ["leads_entered_count", "leads_advanced_count", "leads_lost_count"]
+    chart = frame[["status_name", *counts]].rename(columns={c: label(c) for c in counts})
+    # entered blue, advanced green, lost red, in the order of `counts`
+    st.bar_chart(chart, x="status_name", y=[label(c) for c in counts], sort=False, stack=False,
+                 color=["#1f77b4", "#2ca02c", "#d62728"], x_label=label("status_name"))
+
+    if "median_hours_in_stage" in frame.columns and frame["median_hours_in_stage"].notna().any():
+        st.subheader(t(lang, "time_in_stage"))
+        hours = ["median_hours_in_stage", "p90_hours_in_stage"]
+        timing = frame[["status_name", *hours]].rename(columns={c: label(c) for c in hours})
+        st.bar_chart(timing, x="status_name", y=[label(c) for c in hours], sort=False, stack=False,
+                     x_label=label("status_name"))
+
+    st.subheader(t(lang, "loss_reasons"))
+    if not data.has("mart_funnel_loss_reasons"):
+        st.info(t(lang, "no_optional_mart", mart="mart_funnel_loss_reasons"))
+        return
+    if ctx.team is not None or ctx.manager is not None:
+        st.caption(t(lang, "loss_reasons_scope"))
+    reasons = data.loss_reasons(ctx.account_id, pipeline_id, ctx.month)
+    if reasons.empty:
+        st.info(t(lang, "no_loss_reasons", month=ctx.month_text))
+        return
+    by_reason = reasons.groupby("loss_reason_name", dropna=False, sort=False)["leads_lost_count"].sum()
+    st.bar_chart(by_reason.reset_index(), x="loss_reason_name", y="leads_lost_count", horizontal=True,
+                 x_label=label("loss_reason_name"), y_label=label("leads_lost_count"))
+    table(reasons, "loss_reasons", ctx)
+
+
+funnel(current())
