@@ -41,9 +41,9 @@
     {%- endif -%}
     {%- for name, data_type, taken_by in columns %}
         {%- if taken_by == 'alert_id' %}
-        {{ alert_id }} as alert_id,
+        cast({{ alert_id }} as varchar) as alert_id,
         {%- elif taken_by == 'alert_type' %}
-        '{{ alert_type }}' as alert_type,
+        cast('{{ alert_type }}' as varchar) as alert_type,
         {%- elif taken_by in ('any', subject) or name in extra %}
         cast({{ name }} as {{ data_type }}) as {{ name }}{{ ',' if not loop.last }}
         {%- else %}
