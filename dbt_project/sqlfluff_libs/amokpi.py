@@ -136,3 +136,54 @@ def comparison_kpi_columns(relation, is_team_average):
 
 def kpi_direction(kpi_column):
     return f"case {kpi_column} when 'revenue_amount' then 'up' end"
+
+
+def kpi(kpi_name):
+    return next(entry for entry in kpi_registry() if entry["name"] == kpi_name)
+
+
+def kpi_expression(expression, relation):
+    import re
+
+    return re.sub(r"([a-z_][a-z0-9_]*)", rf"{relation}.\1", expression)
+
+
+def kpi_ratio(kpi_name, relation):
+    entry = kpi(kpi_name)
+    return safe_divide(kpi_expression(entry["numerator"], relation), kpi_expression(entry["denominator"], relation))
+
+
+def kpi_base_columns(kpi_names):
+    import re
+
+    columns = []
+    for name in kpi_names:
+        entry = kpi(name)
+        parts = [entry["numerator"], entry["denominator"], entry["alert_base"]] if entry["numerator"] else [name]
+        for column in re.findall(r"[a-z_][a-z0-9_]*", " ".join(p for p in parts if p)):
+            if column not in columns:
+                columns.append(column)
+    return columns
+
+
+def alert_kpis():
+    return [entry for entry in kpi_registry() if entry["alert_base"]]
+
+
+def alert_columns(alert_type, subject, extra=()):
+    taken = {"lead": ["lead_id", "lead_name", "pipeline_id", "pipeline_name", "status_id", "status_name"],
+             "manager": ["month_start", "months_in_window", "comparison_value", "deviation_rate"]}[subject]
+    names = ["account_id", "severity", "manager_id", "manager_name", *taken, "metric_name", "metric_value",
+             "threshold_value", *extra, "detected_at"]
+    return ",\n        ".join([f"'{alert_type}:' || cast(lead_id as varchar) as alert_id",
+                               f"'{alert_type}' as alert_type"]
+                              + [f"cast({name} as double) as {name}" for name in names])
+
+
+def alert_kpi_values(relation):
+    return "\n        union all\n        ".join(
+        f"select account_id, manager_id, manager_name, month_start, '{k['name']}' as metric_name,"
+        f" true as is_additive, cast({k['name']} as double) as metric_value, {k['alert_base']} as base_count"
+        f" from {relation}"
+        for k in alert_kpis()
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.demo.account import PLANTED
+from streamlit_app.alert_text import alert_message
 
 BUSY = PLANTED["busy_unproductive_manager_id"]
 SLOW = PLANTED["slow_responder_manager_id"]
@@ -18,6 +19,13 @@ SLOW = PLANTED["slow_responder_manager_id"]
 def query(path: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+def alerts(path: Path, where: str = "true") -> list[dict[str, object]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        cursor = con.execute(f"select * from marts.mart_alerts where {where} order by alert_id")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def thresholds(path: Path) -> dict[str, float]:
@@ -29,14 +37,19 @@ def thresholds(path: Path) -> dict[str, float]:
 def test_busy_unproductive_manager_alone_gets_the_high_activity_alert(demo_warehouse) -> None:
     serving = demo_warehouse.warehouse  # reads staging and intermediate too: not in the serving copy
     rows = query(serving, """
-        select manager_id, metric_name, metric_value, comparison_value, months_in_window, message
+        select manager_id, metric_name, metric_value, comparison_value, months_in_window, calls_per_month,
+            team_calls_per_month
         from marts.mart_alerts where alert_type = 'high_activity_low_conversion'""")
     assert [r[0] for r in rows] == [BUSY]
-    _, metric, value, team, months, message = rows[0]
+    _, metric, value, team, months, calls, team_calls = rows[0]
+    limits = thresholds(serving)
     assert metric in ("call_to_deal_rate", "win_rate")
     assert value < team
-    assert months == thresholds(serving)["high_activity_window_months"]
-    assert "звонков" in message
+    assert months == limits["high_activity_window_months"]
+    assert calls > team_calls * (1 + limits["high_activity_calls_above_pct"] / 100)
+    # the report words it from these parameters
+    (alert,) = alerts(serving, "alert_type = 'high_activity_low_conversion'")
+    assert "в месяц против" in alert_message(alert, "ru") and "calls a month" in alert_message(alert, "en")
 
     # the same figures recomputed from the manager mart: the window's calls per month and deals per call
     ((first_month, last_month),) = query(serving, """
@@ -53,6 +66,16 @@ def test_busy_unproductive_manager_alone_gets_the_high_activity_alert(demo_wareh
     assert min(deals_per_call, key=deals_per_call.get) == BUSY
     if metric == "call_to_deal_rate":
         assert abs(value - deals_per_call[BUSY]) < 1e-12
+    assert abs(calls - calls_per_month[BUSY]) < 1e-9
+
+
+def test_every_alert_renders_in_both_languages(demo_warehouse) -> None:
+    rows = alerts(demo_warehouse.warehouse)
+    assert rows
+    for alert in rows:
+        for lang in ("ru", "en"):
+            text = alert_message(alert, lang, "RUB")
+            assert str(alert["manager_name"]) in text and "None" not in text and "nan" not in text, text
 
 
 def test_slow_responder_has_the_most_first_response_alerts(demo_warehouse) -> None:
