@@ -15,8 +15,9 @@ from typing import cast
 
 from amokpi.kpis import registry
 
-# the report's number formatting: the one place this module takes it from
-from streamlit_app.labels import Lang, fmt_money, fmt_number, fmt_rate, month_label
+# the report's number formatting (Babel, in the reader's locale): one module for every page
+from streamlit_app import formatting
+from streamlit_app.labels import Lang
 
 NBSP = "\u00a0"
 
@@ -98,7 +99,7 @@ class _Words:
         return f"{self.quoted(str(name))} ({number})" if number else self.quoted(str(name))
 
     def whole_or_tenth(self, value: float) -> str:
-        return fmt_number(value, self.lang, 0 if value == round(value) else 1)
+        return formatting.number(value, self.lang, 0 if value == round(value) else 1)
 
     def value(self, unit: str, value: object) -> str:
         """A metric's value in its unit: a rate in percent, an amount in the account currency, minutes
@@ -107,11 +108,11 @@ class _Words:
         if number is None:
             return "—"
         if unit == "rate":
-            return fmt_rate(number, self.lang)
+            return formatting.percent(number, self.lang)
         if unit == "money":
-            return fmt_money(number, self.currency, self.lang)
+            return formatting.money(number, self.currency, self.lang)
         if unit == "minutes":
-            return f"{fmt_number(math.floor(number), self.lang)}{NBSP}{'мин' if self.ru else 'min'}"
+            return f"{formatting.number(math.floor(number), self.lang)}{NBSP}{'мин' if self.ru else 'min'}"
         if unit == "days":
             if self.ru:
                 return f"{self.whole_or_tenth(number)}{NBSP}дн."
@@ -120,10 +121,10 @@ class _Words:
 
     def percent(self, fraction: float) -> str:
         """A share of a value as a whole percent, without its sign (the sentence says up or down)."""
-        return f"{fmt_number(abs(fraction) * 100, self.lang, 0)}{NBSP}%"
+        return formatting.percent(abs(fraction), self.lang, 0)
 
     def month(self, month: date) -> str:
-        return month_label(self.lang, month)
+        return formatting.month(month, self.lang)
 
     def metric(self) -> tuple[str, str, bool]:
         """The metric's label, unit and whether it adds up across managers (a count, an amount)."""
@@ -224,12 +225,12 @@ def _high_activity_low_conversion(w: _Words) -> str:
         above = w.percent((calls - team_calls) / team_calls)
         if w.ru:
             noun = _plural_ru(calls_whole, "звонок", "звонка", "звонков")
-            calls_text = (f"{fmt_number(calls_whole, w.lang)} {noun} в месяц против "
-                          f"{fmt_number(team_whole, w.lang)} в среднем на менеджера отдела (+{above}), но ")
+            calls_text = (f"{formatting.number(calls_whole, w.lang)} {noun} в месяц против "
+                          f"{formatting.number(team_whole, w.lang)} в среднем на менеджера отдела (+{above}), но ")
         else:
             noun = "call" if calls_whole == 1 else "calls"
-            calls_text = (f"{fmt_number(calls_whole, w.lang)} {noun} a month vs "
-                          f"{fmt_number(team_whole, w.lang)} per manager on average in the department "
+            calls_text = (f"{formatting.number(calls_whole, w.lang)} {noun} a month vs "
+                          f"{formatting.number(team_whole, w.lang)} per manager on average in the department "
                           f"(+{above}), but ")
     below = f" ({'ниже на ' if w.ru else ''}{w.percent(deviation)}{'' if w.ru else ' below'})" if deviation else ""
     if w.ru:

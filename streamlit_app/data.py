@@ -56,9 +56,13 @@ SCORECARD_COLUMNS = (
     "actual", "attainment", "weighted_points", "total_score", "score_rank", "is_kpi_met",
 )
 ALERT_COLUMNS = (
-    "severity", "alert_type", "manager_name", "message", "lead_id", "pipeline_name", "status_name", "month_start",
-    "metric_name", "metric_value", "threshold_value", "detected_at",
+    "severity", "alert_type", "manager_id", "manager_name", "lead_id", "lead_name", "pipeline_name", "status_name",
+    "month_start", "months_in_window", "metric_name", "metric_value", "comparison_value", "threshold_value",
+    "deviation_rate", "calls_per_month", "team_calls_per_month", "detected_at",
 )
+# the parameters an alert's sentence is worded from (streamlit_app/alert_text.py), not columns of their own
+ALERT_PARAMETERS = ("manager_id", "lead_name", "months_in_window", "deviation_rate", "calls_per_month",
+                    "team_calls_per_month")
 
 # `(? is null or x = ?)` filters take each value twice.
 _TEAM = "(? is null or group_id = ?)"

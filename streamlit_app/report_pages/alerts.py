@@ -8,15 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from streamlit_app import columns, data, formatting
+from streamlit_app.alert_text import alert_message
 from streamlit_app.context import Context, current
 from streamlit_app.labels import Lang, t
 from streamlit_app.ui import local_time, table
 
 
 def message_text(alert: Mapping[str, object], lang: Lang, currency: str | None) -> str:
-    """The alert's sentence. The mart still writes it (in Russian) in `message`; once
-    streamlit_app/alert_text.py exists this becomes `return alert_message(alert, lang, currency)`."""
-    return "" if formatting.is_missing(alert.get("message")) else str(alert["message"])
+    """The alert's sentence in the reader's language, worded from the mart's parameters."""
+    return alert_message(alert, lang, currency)
 
 
 def alerts(ctx: Context) -> None:
@@ -34,12 +34,13 @@ def alerts(ctx: Context) -> None:
     slots[0].metric(t(lang, "alerts_total"), formatting.number(len(frame), lang), border=True)
     for slot, (kind, count) in zip(slots[1:], counts.items(), strict=True):
         slot.metric(t(lang, str(kind)), formatting.number(count, lang), border=True)
+    messages = [message_text(alert, lang, ctx.currency) for alert in frame.to_dict("records")]
     shown = frame.assign(
         severity=frame["severity"].map(lambda s: t(lang, str(s))),
         alert_type=frame["alert_type"].map(lambda a: t(lang, str(a))),
-        message=[message_text(alert, lang, ctx.currency) for alert in frame.to_dict("records")],
         detected_at=pd.to_datetime(frame["detected_at"].map(lambda v: local_time(v, ctx.timezone))),
-    )
+    ).drop(columns=list(data.ALERT_PARAMETERS))
+    shown.insert(3, "message", messages)
     judged = frame["month_start"].dropna()
     if not judged.empty:
         st.caption(t(lang, "alerts_month", month=formatting.month(judged.max(), lang)))
@@ -47,7 +48,7 @@ def alerts(ctx: Context) -> None:
     # a metric that is a registry KPI shows its value and threshold in the KPI's unit
     units = frame["metric_name"].map(lambda m: "number" if formatting.is_missing(m) else columns.kind(str(m))
                                      or "number")
-    table(shown, "alerts", ctx, kinds={"metric_value": units, "threshold_value": units,
+    table(shown, "alerts", ctx, kinds={"metric_value": units, "threshold_value": units, "comparison_value": units,
                                        "metric_name": lambda m: columns.label(str(m), lang)})
 
 
