@@ -26,7 +26,7 @@ def build(account, warehouse: Path, monkeypatch) -> None:
 
 def test_moved_manager_keeps_the_old_group_for_past_months(tmp_path: Path, monkeypatch) -> None:
     account = generate_account(seed=41, months=2, leads_per_month=30)
-    warehouse = tmp_path / "wh.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"  # the name every fixture warehouse has: dbt parses once (conftest)
     build(account, warehouse, monkeypatch)
 
     # the manager changes group; a month later a new lead arrives, moving the snapshot time on
