@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -155,3 +156,32 @@ def known_answer_accounts() -> dict[str, int]:
     from test_known_answer import ACC as KPI
 
     return {"kpi": KPI, "funnel": FUNNEL, "real_shape": load("account")["id"]}
+
+
+# The warehouses built once per session. Under pytest-xdist (`-n 2`, pyproject) every test module
+# that reads one runs on the same worker, so each is still built once; any other module is a unit
+# of its own (its module-scoped fixtures, such as test_data_quality's scenario, are built once too).
+# (xdist's own `--dist loadgroup` marks do not reach pytest 9's node ids, hence a scheduler.)
+SHARED_WAREHOUSES = ("demo_warehouse", "known_answer_build")
+
+
+@functools.cache
+def work_unit(root: Path, module: str) -> str:
+    """The shared warehouse test module `module` reads (named in its source), or the module itself."""
+    try:
+        source = (root / module).read_text()
+    except OSError:
+        return module
+    return next((name for name in SHARED_WAREHOUSES if name in source), module)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWarehouseScheduling(LoadScopeScheduling):
+        """xdist's loadscope (whole units to one worker, biggest first) with `work_unit` as the unit."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(config.rootpath, nodeid.split("::", 1)[0])
+
+    return SharedWarehouseScheduling(config, log)
