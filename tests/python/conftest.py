@@ -158,6 +158,17 @@ def known_answer_accounts() -> dict[str, int]:
     return {"kpi": KPI, "funnel": FUNNEL, "real_shape": load("account")["id"]}
 
 
+# What makes a test an integration test: it reads a warehouse that dbt built (a shared one, or
+# test_data_quality's gate runs) or builds one itself. The rest are the pyramid's fast layer.
+INTEGRATION_FIXTURES = ("demo_warehouse", "known_answer_build", "scenario")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(name in INTEGRATION_FIXTURES for name in getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
 # The warehouses built once per session. Under pytest-xdist (`-n 2`, pyproject) every test module
 # that reads one runs on the same worker, so each is still built once; any other module is a unit
 # of its own (its module-scoped fixtures, such as test_data_quality's scenario, are built once too).

@@ -8,10 +8,13 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ingestion.demo.account import GROUPS, generate_account
 from ingestion.demo.api import DemoApiServer
 from ingestion.pipeline import runner
+
+pytestmark = pytest.mark.integration  # two ingests and dbt builds of its own
 
 MOVED = 7_000_103  # Мария Иванова, group 1 → group 2
 
