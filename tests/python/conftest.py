@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +28,7 @@ from amokpi.settings import serving_path
 from ingestion.demo.account import DemoAccount, generate_account
 from ingestion.demo.api import DemoApiServer
 
+atexit.register(shutil.rmtree, os.environ["AMOKPI_TEST_DBT_DIR"], ignore_errors=True)  # ~30 MB a run
 AMOKPI = str(Path(sys.executable).with_name("amokpi"))
 DEMO_SEED, DEMO_LEADS_PER_MONTH = 7, 60  # a smaller demo than `make demo`'s, so the suite stays quick
 
