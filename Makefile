@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean chromium kpis
+.PHONY: install demo test test-unit lint bench clean chromium kpis
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,10 @@ test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m amokpi.kpi_codegen --check
 	PYTHONWARNINGS=ignore $(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
 	$(BIN)/python -m pytest
+
+# the pyramid's fast layer: every test that neither builds nor reads a dbt-built warehouse
+test-unit: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not slow and not integration"
 
 bench: install
 	$(BIN)/python bench/ingest_bench.py

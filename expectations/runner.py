@@ -3,8 +3,11 @@
 GX 1.x has no working DuckDB datasource, so each table is read into pandas (read-only connection)
 and validated through GX's pandas datasource in an ephemeral context.
 
-A suite file names its `table` ("schema.table"; raw_amocrm.* suites form the `raw` layer, checked
-before dbt runs, the rest the `marts` layer, checked after) and may add:
+GX owns the raw layer: the shape, volume and freshness of what was loaded, checked before dbt runs.
+Every invariant of the models (keys, not-nulls, ranges, grains) is a dbt test on the model, so it is
+checked once, by `dbt build`; a suite file over any other schema is not run here.
+
+A suite file names its `table` ("schema.table", in raw_amocrm) and may add:
 - `query`: SQL that builds the frame instead of reading the table whole (derived columns, daily counts);
 - `parameters`: values that expectations use as `{"$PARAMETER": name}`, computed at validation time:
   `{"values": sql}` (a list: the first column of every row), `{"value": sql}` (one scalar) or
@@ -195,10 +198,9 @@ def _substitute(value: Any, params: dict[str, Any]) -> Any:
     return value
 
 
-def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR, layer: str | None = None) -> ValidationReport:
-    """Validate every suite in `suites_dir` (only those of `layer`, "raw" or "marts", if given)
-    against the tables of the `warehouse` DuckDB file."""
-    suites = [s for s in load_suites(suites_dir) if layer is None or s.layer == layer]
+def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR) -> ValidationReport:
+    """Validate every suite of the raw layer in `suites_dir` against the tables of the `warehouse` DuckDB file."""
+    suites = [s for s in load_suites(suites_dir) if s.layer == "raw"]
     if not Path(warehouse).exists():
         return ValidationReport([_missing(s, f"warehouse {warehouse} not found — run `amokpi run` first")
                                  for s in suites])
@@ -228,8 +230,7 @@ def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR, layer: str | None
                 results.append(_missing(suite, f"could not read {suite.table}: {_first_line(e)}"))
                 continue
             if df is None:
-                hint = "run `amokpi ingest` first" if suite.layer == "raw" else "run `amokpi build` first"
-                results.append(_missing(suite, f"table {suite.table} not found — {hint}"))
+                results.append(_missing(suite, f"table {suite.table} not found — run `amokpi ingest` first"))
                 continue
             batch = (
                 datasource.add_dataframe_asset(suite.name)

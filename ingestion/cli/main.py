@@ -71,14 +71,13 @@ def _validate() -> None:
 
 
 def _checked_steps() -> None:
-    """GX on raw -> dbt build -> GX on marts -> publish, refusing to publish on an error-severity failure."""
+    """GX on raw -> dbt build (with its tests) -> publish, refusing to publish on an error-severity failure."""
     from ingestion.pipeline.runner import QualityGate
 
     gate = QualityGate(warehouse_path())
     print(f"    data quality run id: {gate.run_id}")
     _step("validate raw data", gate.validate_raw)
     _step("dbt build", gate.build)
-    _step("validate marts", gate.validate_marts)
     _step("publish", lambda: print(f"    serving copy: {gate.publish()}"))
 
 
@@ -229,11 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     _add_wait(p)
     p.set_defaults(fn=_locked("dbt build", _build))
 
-    p = sub.add_parser("validate", help="run the Great Expectations suites")
+    p = sub.add_parser("validate", help="run the Great Expectations suites (the raw tables)")
     _add_wait(p)
     p.set_defaults(fn=_locked("validate", _validate))
 
-    p = sub.add_parser("run", help="ingest + validate raw + build + validate marts, then publish the serving copy "
+    p = sub.add_parser("run", help="ingest + validate raw + build (with dbt's tests), then publish the serving copy "
                                    "(not on a data-quality error: the report keeps the last good data)")
     p.add_argument("--full-refresh", action="store_true")
     p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")

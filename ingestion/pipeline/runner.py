@@ -1,8 +1,9 @@
 """Pipeline steps: ingest (dlt), build (dbt), validate (Great Expectations), publish (serving copy).
 
-`QualityGate` runs the checked sequence of `amokpi run`: GX on the raw tables, dbt build (with its
-tests), GX on the marts; every result goes to marts.data_quality_runs under one run id and into
-the GX Data Docs; publishing refuses while any `error`-severity check failed, so the report keeps
+`QualityGate` runs the checked sequence of `amokpi run`: GX on the raw tables (their shape, volume
+and freshness), then dbt build with its tests (every mart invariant is a dbt test: each invariant
+is owned by one tool); every result goes to marts.data_quality_runs under one run id and into the
+GX Data Docs; publishing refuses while any `error`-severity check failed, so the report keeps
 showing the last good data. `warn` results pass and are listed."""
 
 from __future__ import annotations
@@ -157,9 +158,18 @@ def ensure_raw_tables(warehouse: Path) -> list[str]:
     return created
 
 
+def dbt_target_dir() -> Path:
+    """Where dbt writes its artifacts (manifest.json, run_results.json): dbt's own DBT_TARGET_PATH
+    (relative to the project) if set, else target/. Runs that may overlap (parallel test workers)
+    each set their own, so one never reads the other's results."""
+    path = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 def dbt_args(command: str, warehouse: Path, *extra: str) -> list[str]:
     demo = ["--vars", "{demo_seeds: true}"] if demo_seeds() else []
-    return [command, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(DBT_PROFILES_DIR), *demo, *extra]
+    return [command, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(DBT_PROFILES_DIR),
+            "--target-path", str(dbt_target_dir()), *demo, *extra]
 
 
 def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
@@ -175,7 +185,7 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
     code = run_child([str(dbt), *dbt_args(command, warehouse, *extra)], env=env, cwd=PROJECT_ROOT)
     if code != 0:
         raise StepFailed(f"dbt {command} failed (exit {code}): see the dbt output above "
-                         "and target/run_results.json")
+                         f"and {dbt_target_dir() / 'run_results.json'}")
 
 
 def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True) -> None:
@@ -194,7 +204,7 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
 def record_dbt_results(warehouse: Path, run_id: str | None, since: float | None = None) -> int:
     from expectations import results
 
-    rows = results.dbt_rows(PROJECT_ROOT / "target", since=since)
+    rows = results.dbt_rows(dbt_target_dir(), since=since)
     try:
         return results.write(warehouse, run_id or results.new_run_id(), rows)
     except duckdb.Error as exc:  # never hide the build's own outcome behind a bookkeeping error
@@ -202,13 +212,13 @@ def record_dbt_results(warehouse: Path, run_id: str | None, since: float | None 
         return 0
 
 
-def check(warehouse: Path | None = None, run_id: str | None = None, layer: str | None = None) -> ValidationReport:
-    """Run the GX suites (of one layer, or all), store every result, print the summary; never raises."""
+def check(warehouse: Path | None = None, run_id: str | None = None) -> ValidationReport:
+    """Run the GX suites (the raw layer), store every result, print the summary; never raises."""
     from expectations import results
     from expectations.runner import run_suites
 
     warehouse = warehouse or warehouse_path()
-    report = run_suites(warehouse, layer=layer)
+    report = run_suites(warehouse)
     print(report.summary())
     if Path(warehouse).exists():
         results.write(warehouse, run_id or results.new_run_id(), results.gx_rows(report))
@@ -216,7 +226,7 @@ def check(warehouse: Path | None = None, run_id: str | None = None, layer: str |
 
 
 def validate(warehouse: Path | None = None, run_id: str | None = None) -> None:
-    """All GX suites; results stored and Data Docs written; StepFailed on any error-severity failure."""
+    """The GX suites; results stored and Data Docs written; StepFailed on any error-severity failure."""
     from expectations.docs import build_docs
     from expectations.results import new_run_id
 
@@ -232,7 +242,8 @@ def validate(warehouse: Path | None = None, run_id: str | None = None) -> None:
 
 
 class QualityGate:
-    """One checked run: GX raw -> dbt build -> GX marts -> publish only if no check of severity error failed."""
+    """One checked run: GX raw -> dbt build (models and their tests) -> publish only if no check of
+    severity error failed, GX's or dbt's."""
 
     def __init__(self, warehouse: Path | None = None, run_id: str | None = None) -> None:
         from expectations.results import new_run_id
@@ -243,7 +254,7 @@ class QualityGate:
         self.build_error: StepFailed | None = None
 
     def validate_raw(self) -> ValidationReport:
-        report = check(self.warehouse, self.run_id, layer="raw")
+        report = check(self.warehouse, self.run_id)
         self.reports.append(report)
         return report
 
@@ -256,11 +267,6 @@ class QualityGate:
             self._docs()
             raise StepFailed(f"{exc}\n{self.report_text()}\nnot published: the report keeps the last good data") \
                 from exc
-
-    def validate_marts(self) -> ValidationReport:
-        report = check(self.warehouse, self.run_id, layer="marts")
-        self.reports.append(report)
-        return report
 
     @property
     def errors(self) -> list:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,9 +19,20 @@ import pytest
 os.environ.setdefault("AMOKPI_LOCK_DIR", tempfile.mkdtemp(prefix="amokpi-test-locks-"))
 # the demo accounts the tests build use the demo seeds (plans, spend, costs, hire dates), as `amokpi demo` does
 os.environ.setdefault("AMOKPI_DEMO_SEEDS", "1")
+# dbt's artifacts (run_results.json, which the pipeline reads back) and log of this test process
+# (one per xdist worker, each importing this file) in a directory of its own, never the project's
+# target/: parallel workers never read each other's results, and a developer's target/ is untouched
+os.environ["AMOKPI_TEST_DBT_DIR"] = tempfile.mkdtemp(prefix="amokpi-test-dbt-")  # not setdefault: one per process
+os.environ["DBT_TARGET_PATH"] = os.path.join(os.environ["AMOKPI_TEST_DBT_DIR"], "target")
+os.environ["DBT_LOG_PATH"] = os.path.join(os.environ["AMOKPI_TEST_DBT_DIR"], "logs")
 
+from amokpi.settings import serving_path
 from ingestion.demo.account import DemoAccount, generate_account
 from ingestion.demo.api import DemoApiServer
+
+atexit.register(shutil.rmtree, os.environ["AMOKPI_TEST_DBT_DIR"], ignore_errors=True)  # ~30 MB a run
+AMOKPI = str(Path(sys.executable).with_name("amokpi"))
+DEMO_SEED, DEMO_LEADS_PER_MONTH = 7, 60  # a smaller demo than `make demo`'s, so the suite stays quick
 
 
 @dataclass
@@ -24,39 +40,55 @@ class BuiltWarehouse:
     account: DemoAccount
     warehouse: Path  # the read-write warehouse (raw_amocrm, staging, intermediate, marts)
     serving: Path  # the published BI serving copy (marts and meta only); tests point the report at it
+    cli: subprocess.CompletedProcess  # the `amokpi demo` run that built it: exit code and output
 
 
-def build_warehouse(account: DemoAccount, directory: Path, validate: bool = True) -> BuiltWarehouse:
-    """Serve `account` over HTTP, then ingest, dbt build, (validate) and publish, as `amokpi run` does."""
+@pytest.fixture(scope="session", autouse=True)
+def dbt_partial_parsing():
+    """dbt parses the whole project again (10-20 s) whenever its profile changes, and the warehouse
+    path is in the profile: every test warehouse would cost a full parse. dbt run by this process
+    sees one fixed path instead, `<dbt dir>/warehouse/<file name>`, `warehouse` being a symlink to
+    the directory of the warehouse being built (so DuckDB's WAL and temp files land beside the real
+    file), and parses only what changed. Processes a test starts (`amokpi ...`) are untouched."""
     from ingestion.pipeline import runner
 
-    warehouse = directory / "warehouse.duckdb"
-    with DemoApiServer(account) as server:
-        os.environ["SOURCES__AMOCRM__BASE_URL"] = server.base_url
-        os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
-        runner.ingest(warehouse, requests_per_second=0)
-    runner.build(warehouse)
-    if validate:
-        runner.validate(warehouse)
-    serving = runner.publish(warehouse)
-    return BuiltWarehouse(account, warehouse, serving)
+    link = Path(os.environ["AMOKPI_TEST_DBT_DIR"]) / "warehouse"
+    run_dbt = runner.run_dbt
 
+    def run_dbt_via_link(command: str, warehouse: Path | None = None, *extra: str) -> None:
+        if warehouse is None:
+            return run_dbt(command, warehouse, *extra)
+        real = Path(warehouse).resolve()
+        link.unlink(missing_ok=True)
+        link.symlink_to(real.parent, target_is_directory=True)
+        return run_dbt(command, link / real.name, *extra)
 
-@pytest.fixture(scope="session")
-def warehouse_builder():
-    """`build_warehouse` as a fixture, for tests that serve an account of their own."""
-    return build_warehouse
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "run_dbt", run_dbt_via_link)
+        yield
 
 
 @pytest.fixture(scope="session")
 def small_demo_account() -> DemoAccount:
-    """A generated account, smaller than the default demo so the suite stays quick."""
-    return generate_account(seed=7, leads_per_month=60)
+    """The account `amokpi demo --seed 7 --leads-per-month 60` generates (the generator is deterministic)."""
+    return generate_account(seed=DEMO_SEED, leads_per_month=DEMO_LEADS_PER_MONTH)
 
 
 @pytest.fixture(scope="session")
 def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    return build_warehouse(small_demo_account, tmp_path_factory.mktemp("demo_warehouse"))
+    """The demo warehouse as a user gets it, built once per session by the real command line:
+    `amokpi demo --no-serve` generates the account, serves it over HTTP, ingests it, checks the raw
+    tables (GX), runs `dbt build` with its tests and publishes. test_cli.py checks that run; the
+    other tests read what it built."""
+    warehouse = tmp_path_factory.mktemp("demo_warehouse") / "warehouse.duckdb"
+    env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse)}
+    for name in ("AMOKPI_SERVING", "AMOKPI_REPORT"):
+        env.pop(name, None)
+    cli = subprocess.run([AMOKPI, "demo", "--no-serve", "--seed", str(DEMO_SEED),
+                          "--leads-per-month", str(DEMO_LEADS_PER_MONTH)],
+                         env=env, capture_output=True, text=True, timeout=900)
+    assert cli.returncode == 0, cli.stdout[-3000:] + cli.stderr[-3000:]
+    return BuiltWarehouse(small_demo_account, warehouse, serving_path(warehouse), cli)
 
 
 @pytest.fixture()
@@ -114,7 +146,7 @@ def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
             runner.ingest(warehouse, requests_per_second=0)
     finally:
         shape.stop()
-    runner.build(warehouse)
+    runner.build(warehouse, with_tests=False)  # the subject is the figures; dbt's tests run in test_data_quality
     runner.validate(warehouse)
     runner.publish(warehouse)
     # the known-answer tests read every layer (raw, staging, intermediate), so the warehouse itself
@@ -129,3 +161,43 @@ def known_answer_accounts() -> dict[str, int]:
     from test_known_answer import ACC as KPI
 
     return {"kpi": KPI, "funnel": FUNNEL, "real_shape": load("account")["id"]}
+
+
+# What makes a test an integration test: it reads a warehouse that dbt built (a shared one, or
+# test_data_quality's gate runs) or builds one itself. The rest are the pyramid's fast layer.
+INTEGRATION_FIXTURES = ("demo_warehouse", "known_answer_build", "scenario")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(name in INTEGRATION_FIXTURES for name in getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+# The warehouses built once per session. Under pytest-xdist (`-n 2`, pyproject) every test module
+# that reads one runs on the same worker, so each is still built once; any other module is a unit
+# of its own (its module-scoped fixtures, such as test_data_quality's scenario, are built once too).
+# (xdist's own `--dist loadgroup` marks do not reach pytest 9's node ids, hence a scheduler.)
+SHARED_WAREHOUSES = ("demo_warehouse", "known_answer_build")
+
+
+@functools.cache
+def work_unit(root: Path, module: str) -> str:
+    """The shared warehouse test module `module` reads (named in its source), or the module itself."""
+    try:
+        source = (root / module).read_text()
+    except OSError:
+        return module
+    return next((name for name in SHARED_WAREHOUSES if name in source), module)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWarehouseScheduling(LoadScopeScheduling):
+        """xdist's loadscope (whole units to one worker, biggest first) with `work_unit` as the unit."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(config.rootpath, nodeid.split("::", 1)[0])
+
+    return SharedWarehouseScheduling(config, log)

@@ -46,7 +46,7 @@ class GateRun:
 
 def checked_run(account: DemoAccount, warehouse: Path, port: int, faults: Faults | None = None,
                 full_refresh: bool = False) -> GateRun:
-    """What `amokpi run` does: ingest, GX raw, dbt build, GX marts, publish unless an error.
+    """What `amokpi run` does: ingest, GX raw, dbt build (with its tests), publish unless an error.
     The same port each time: one account address, so one dlt pipeline (and cursors) across runs."""
     with DemoApiServer(account, port=port, faults=faults) as server:
         os.environ["SOURCES__AMOCRM__BASE_URL"] = server.base_url
@@ -56,7 +56,6 @@ def checked_run(account: DemoAccount, warehouse: Path, port: int, faults: Faults
     try:
         gate.validate_raw()
         gate.build()
-        gate.validate_marts()
         return GateRun(gate, None, gate.publish())
     except runner.StepFailed as exc:
         return GateRun(gate, exc, None)
@@ -117,15 +116,24 @@ def test_a_clean_run_passes_publishes_and_records_every_check(scenario: Scenario
     tools = {v[0] for v in recorded.values()}
     assert tools == {"gx", "dbt"}
     assert all(v[2] in ("pass", "warn") for v in recorded.values()), [k for k, v in recorded.items() if v[2] == "fail"]
-    # every raw table and every mart has a suite that ran
+    # every raw table has a GX suite that ran, and only raw tables do: GX owns the raw layer
     suites = {r[0] for r in query(scenario.warehouse, "select distinct suite from marts.data_quality_runs "
                                                       "where run_id = ? and tool = 'gx'", [run_id])}
     for table in ("account", "users", "pipelines", "statuses", "loss_reasons", "custom_fields", "leads", "contacts",
                   "companies", "tasks", "notes", "events"):
         assert f"raw_{table}" in suites
+    gx_tables = {t for (t,) in query(scenario.warehouse, "select distinct table_name from marts.data_quality_runs "
+                                                         "where run_id = ? and tool = 'gx'", [run_id])}
+    assert gx_tables and all(t.startswith("raw_amocrm.") for t in gx_tables), gx_tables
+    # every mart is owned by dbt: each has dbt tests that ran in this build, and passed
     marts = {t for (t,) in query(scenario.serving, "select table_name from information_schema.tables where "
                                                    "table_schema = 'marts' and table_name not like 'data_quality%'")}
-    assert marts - suites == {"mart_quarantine", "dim_kpis"}  # their rules are dbt tests
+    tested = {t.removeprefix("marts.") for (t,) in query(
+        scenario.warehouse, "select distinct table_name from marts.data_quality_runs "
+                            "where run_id = ? and tool = 'dbt' and suite = 'test' and status = 'pass'", [run_id])}
+    assert marts - tested == set(), marts - tested
+    assert query(scenario.warehouse, "select count(*) from marts.data_quality_runs "
+                                     "where run_id = ? and tool = 'dbt' and suite = 'unit_test'", [run_id])[0][0] > 0
     # the dbt tests of that build, including the quarantine model's
     assert "unique_mart_quarantine_quarantine_id" in recorded
     assert (docs_dir(scenario.warehouse) / "index.html").exists()
@@ -226,3 +234,29 @@ def test_dbt_results_are_parsed_from_run_results(tmp_path: Path) -> None:
     assert (rows["warned"].status, rows["warned"].severity) == ("warn", "warn")
     assert rows["y"].status == "fail" and "Binder Error" in rows["y"].message
     assert dbt_rows(tmp_path, since=(tmp_path / "run_results.json").stat().st_mtime + 10) == []  # stale file
+
+
+def test_a_failed_dbt_test_alone_keeps_the_run_from_publishing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # dbt owns the mart invariants: a build whose tests fail (dbt exits 1) stops the run even when
+    # GX found nothing, and the failed test is in the run's report
+    from expectations import results
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+
+    def build_with_a_failing_test(warehouse: Path, run_id: str | None = None, with_tests: bool = True) -> None:
+        assert with_tests  # the gate always runs dbt's tests
+        results.write(warehouse, run_id, [results.Row("dbt", "test", "unique_mart_x_id", "marts.mart_x", "id", "error",
+                                                      "fail", 2, None, "Got 2 results, configured to fail if != 0")])
+        raise runner.StepFailed("dbt build failed (exit 1)")
+
+    published: list[Path | None] = []
+    monkeypatch.setattr(runner, "build", build_with_a_failing_test)
+    monkeypatch.setattr(runner, "publish", published.append)
+    gate = runner.QualityGate(warehouse)
+    with pytest.raises(runner.StepFailed, match="not published: the report keeps the last good data"):
+        gate.build()
+    assert "unique_mart_x_id" in gate.report_text()
+    with pytest.raises(runner.StepFailed, match="not published"):
+        gate.publish()
+    assert published == []

@@ -52,4 +52,4 @@ def test_planted_patterns_are_in_the_raw_data() -> None:
     calls_per_win = {m: calls[m] / max(won[m], 1) for m in calls}
     assert max(calls_per_win, key=calls_per_win.get) == busy
     assert calls[busy] == max(calls.values())
-    assert slow in calls  # the slow responder's delay is checked on the marts (test_pipeline.py)
+    assert slow in calls  # the slow responder's delay is checked on the marts (test_demo_marts.py)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -126,9 +127,33 @@ def test_paging_while_leads_are_edited_reads_each_once(tmp_path: Path, env) -> N
         assert edited == (5,)  # the newest version of each edited lead
 
 
+class ExpiresMidRun(TokenAuthority):
+    """Every access token issued so far expires when the `at`-th request of a run is checked, as if
+    24 h passed mid-run. The requests in flight with the old token are refused once; the refreshed
+    token lives on, so each refused request is re-sent and accepted however the threads and the
+    scheduler order them (a token dying every N requests would race the re-sent requests)."""
+
+    def __init__(self) -> None:
+        super().__init__(long_lived_tokens=())
+        self.at: int | None = None
+        self.checked = 0
+        self._counting = threading.Lock()
+
+    def expire_at(self, request: int | None) -> None:
+        with self._counting:
+            self.at, self.checked = request, 0
+
+    def is_valid(self, access_token: str) -> bool:
+        with self._counting:
+            self.checked += 1
+            if self.checked == self.at:
+                self.expire_access_tokens()
+        return super().is_valid(access_token)
+
+
 def test_oauth_token_expiring_mid_run_is_refreshed(tmp_path: Path, env, monkeypatch: pytest.MonkeyPatch) -> None:
     account = small_account()
-    authority = TokenAuthority(long_lived_tokens=())
+    authority = ExpiresMidRun()
     store = TokenStore(tmp_path / "tokens.json")
     with DemoApiServer(account, authority=authority) as server:
         env(server)
@@ -138,13 +163,15 @@ def test_oauth_token_expiring_mid_run_is_refreshed(tmp_path: Path, env, monkeypa
         monkeypatch.setenv("SOURCES__AMOCRM__CLIENT_SECRET", authority.client_secret)
         monkeypatch.setenv("SOURCES__AMOCRM__REDIRECT_URI", authority.redirect_uri)
         monkeypatch.setenv("SOURCES__AMOCRM__TOKEN_FILE", str(store.path))
-        # the access token dies every 8 requests (more than the resources read at once, so a
-        # re-sent request is not refused again before it arrives)
-        authority.expire_after_requests = 8
-        runner.ingest(tmp_path / "wh.duckdb", **FAST_RETRY)
-        assert authority.refreshes >= 2
+        # two runs, the token dying mid-way through each: the second refreshes with the refresh
+        # token the first one saved (amoCRM's refresh tokens work once)
+        for refreshes in (1, 2):
+            authority.expire_at(5)
+            runner.ingest(tmp_path / "wh.duckdb", full_refresh=True, **FAST_RETRY)
+            assert authority.checked > 5  # the token died mid-run, not after it
+            assert authority.refreshes == refreshes  # once per expiry, however many requests it refused
+        authority.expire_at(None)
         pair = store.load()
-        authority.expire_after_requests = None  # ask about expiry and revocation only
         assert authority.is_valid(pair.access_token)  # the newest pair was persisted
     assert_complete(tmp_path / "wh.duckdb", account)
     # secrets live only in the token file: not in the warehouse, not in dlt's pipeline state

@@ -8,10 +8,13 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ingestion.demo.account import GROUPS, generate_account
 from ingestion.demo.api import DemoApiServer
 from ingestion.pipeline import runner
+
+pytestmark = pytest.mark.integration  # two ingests and dbt builds of its own
 
 MOVED = 7_000_103  # Мария Иванова, group 1 → group 2
 
@@ -26,7 +29,7 @@ def build(account, warehouse: Path, monkeypatch) -> None:
 
 def test_moved_manager_keeps_the_old_group_for_past_months(tmp_path: Path, monkeypatch) -> None:
     account = generate_account(seed=41, months=2, leads_per_month=30)
-    warehouse = tmp_path / "wh.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"  # the name every fixture warehouse has: dbt parses once (conftest)
     build(account, warehouse, monkeypatch)
 
     # the manager changes group; a month later a new lead arrives, moving the snapshot time on
