@@ -6,6 +6,7 @@ Every query is fixed SQL text; filters arrive only as bound parameters. Optional
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -86,30 +87,63 @@ def serving_file() -> Path:
     return report_file()
 
 
+_connections: dict[str, tuple[tuple[int, ...], duckdb.DuckDBPyConnection]] = {}
+_connections_lock = threading.Lock()
+
+
+def _connection(path: str, version: tuple[int, ...]) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per published file, shared by every session and query (opening a
+    database reads its catalog: most of a small query's cost). A newly published copy (another inode,
+    size or time) gets a new connection, and the old one is closed first: DuckDB hands a second connect
+    to an open path the same database instance, which would keep reading the replaced file. (A query
+    another session was running on it fails; `select` retries it once on the new file.) The pipeline
+    swaps files by rename, so a handle on the replaced file never blocks a publish."""
+    with _connections_lock:
+        known = _connections.get(path)
+        if known is not None and known[0] == version:
+            return known[1]
+        if known is not None:
+            known[1].close()
+        con = duckdb.connect(path, read_only=True)
+        _connections[path] = (version, con)
+        return con
+
+
 @st.cache_data(ttl=60, show_spinner=False, max_entries=512)
 def _select(path: str, version: tuple[int, ...], sql: str, params: tuple[object, ...]) -> pd.DataFrame:
-    # A connection per query: the pipeline swaps the file in atomically, and a short-lived
-    # read-only handle never blocks that nor keeps reading a replaced file.
-    with duckdb.connect(path, read_only=True) as con:
-        frame = con.execute(sql, list(params)).fetchdf()
+    # a cursor per query: DuckDB connections are not for concurrent use across threads (sessions),
+    # a cursor is a cheap handle on the same open database
+    with _connection(path, version).cursor() as cur:
+        frame = cur.execute(sql, list(params)).fetchdf()
     for column in ("month_start", "week_start", "hired_on"):  # DuckDB DATE arrives as a timestamp
         if column in frame.columns:
             frame[column] = pd.to_datetime(frame[column]).dt.date
     return frame
 
 
-def select(sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-    path = serving_file()
+def _version(path: Path) -> tuple[int, ...]:
+    """The file's identity, part of every cache key, so a freshly published copy is read at once."""
     try:
-        # The file's identity is part of the cache key, so a freshly published copy is read at once.
         stat = path.stat()
-        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
     except FileNotFoundError:
         raise WarehouseUnavailable("no_warehouse", path) from None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def select(sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+    path = serving_file()
+    version = _version(path)
     try:
         return _select(str(path), version, sql, tuple(params))
     except duckdb.Error as error:
-        raise WarehouseUnavailable("unreadable", path, error=str(error).splitlines()[0]) from error
+        failure = error
+    newer = _version(path)
+    if newer != version:  # published meanwhile: the connection was swapped under the query; retry once
+        try:
+            return _select(str(path), newer, sql, tuple(params))
+        except duckdb.Error as error:
+            failure = error
+    raise WarehouseUnavailable("unreadable", path, error=str(failure).splitlines()[0]) from failure
 
 
 def tables(schema: str = "marts") -> set[str]:
