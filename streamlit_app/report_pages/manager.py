@@ -14,12 +14,13 @@ def manager(ctx: Context) -> None:
     lang = ctx.lang
     pipeline_not_applicable(ctx)
     if ctx.manager is None:
-        board = data.managers(ctx.account_id, ctx.month, ctx.team_id, None)
+        # the manager who needs help: the first of the first screen's ranking (plan fulfilment, then alerts)
+        board = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
         if board.empty:
             st.info(t(lang, "no_manager_data", month=ctx.month_text))
             return
         chosen = (int(board["manager_id"].iloc[0]), str(board["manager_name"].iloc[0]))
-        st.caption(t(lang, "drill_default", manager=chosen[1]))
+        st.caption(t(lang, "drill_behind", manager=chosen[1]))
     else:
         chosen = ctx.manager
     manager_id, name = chosen
