@@ -509,11 +509,15 @@ def kpi_leads(account_id: int, month: date, manager: int | None, kpi_name: str) 
 def stage_lead_counts(account_id: int, pipeline_id: int, month: date, manager: int | None) -> pd.DataFrame:
     """Which (stage, count) pairs fct_funnel_stage_leads lists leads for: the funnel's drill-down options."""
     if not has("fct_funnel_stage_leads"):
-        return pd.DataFrame({"status_id": [], "kpi_name": []})
+        return pd.DataFrame({"status_id": [], "status_name": [], "kpi_name": []})
     return select(
-        "select distinct status_id, kpi_name from marts.fct_funnel_stage_leads"
-        f" where account_id = ? and pipeline_id = ? and month_start = ? and {_MANAGER} order by status_id, kpi_name",
-        [account_id, pipeline_id, month, manager, manager],
+        "with stages as (select distinct status_id, status_name, stage_sort from marts.mart_funnel_stages"
+        " where account_id = ? and pipeline_id = ?)"
+        " select distinct d.status_id, coalesce(s.status_name, cast(d.status_id as varchar)) as status_name,"
+        " d.kpi_name, s.stage_sort from marts.fct_funnel_stage_leads d left join stages s on s.status_id = d.status_id"
+        f" where d.account_id = ? and d.pipeline_id = ? and d.month_start = ? and {_LEAD_MANAGER}"
+        " order by s.stage_sort nulls last, d.status_id, d.kpi_name",
+        [account_id, pipeline_id, account_id, pipeline_id, month, manager, manager],
     )
 
 

@@ -218,3 +218,18 @@ def plan_cards(row: pd.Series, ctx: Context) -> None:
         right.metric(columns.label("plan_deals_count", lang), formatting.number(row["plan_deals_count"], lang),
                      _delta("deals_won_count", row.get("deals_won_count"), row["plan_deals_count"], ctx),
                      border=True)
+
+
+def lead_list(leads: pd.DataFrame, name: str, ctx: Context) -> None:
+    """The leads behind a figure, each linking to its amoCRM card, with CSV and Excel downloads."""
+    if leads.empty:
+        st.info(t(ctx.lang, "leads_drill_empty", month=ctx.month_text))
+        return
+    st.caption(t(ctx.lang, "leads_drill_caption", n=formatting.number(len(leads), ctx.lang)))
+    shown = local_columns(leads, ctx.timezone)
+    config: dict[str, object] = {}
+    if shown["lead_url"].notna().any():
+        config["lead_url"] = st.column_config.LinkColumn(t(ctx.lang, "lead_url"), display_text=r"/leads/detail/(\d+)$")
+    else:
+        shown = shown.drop(columns=["lead_url"])
+    table(shown, name, ctx, config=config)
