@@ -316,17 +316,6 @@ def test_manager_drill_down_trends(serving: Path) -> None:
     assert len(table(at, f"scorecard_{manager}")) == kpis
 
 
-def test_manager_drill_down_defaults_to_the_leader(serving: Path) -> None:
-    month = newest_month(serving)
-    leader = scalar(serving, "select manager_name from marts.mart_manager_kpi_monthly where month_start = ?"
-                    " order by revenue_amount desc nulls last, manager_name limit 1", [month])
-    at = open_page("manager", lang="en")
-    assert any(str(leader) in c.value for c in at.caption)
-
-
-# ---------------------------------------------------------------- scorecard
-
-
 def test_scorecard_matrix(serving: Path) -> None:
     month = newest_month(serving)
     rows = mart(serving, "select manager_name, kpi, attainment, total_score, score_rank"
