@@ -176,7 +176,7 @@ LABELS: dict[Lang, dict[str, str]] = {
         # first screen and drill-down
         "download_xlsx": "Скачать Excel",
         "maturing_note": (
-            "⏳ — когорта ещё созревает: лиды текущего и прошлого месяца ещё в работе, поэтому конверсия и доли "
+            "* — когорта ещё созревает: лиды текущего и прошлого месяца ещё в работе, поэтому конверсия и доли "
             "по ним будут расти. Низкое значение здесь — не провал."
         ),
         "severity_high": "Высокая",
@@ -381,7 +381,7 @@ LABELS: dict[Lang, dict[str, str]] = {
         # first screen and drill-down
         "download_xlsx": "Download Excel",
         "maturing_note": (
-            "⏳ — the cohort is still maturing: leads of this and last month are still being worked, so their "
+            "* — the cohort is still maturing: leads of this and last month are still being worked, so their "
             "conversion and shares will grow. A low value here is not a failure."
         ),
         "severity_high": "High",

@@ -18,7 +18,7 @@ from streamlit_app import columns, data, formatting
 from streamlit_app.context import Context, previous_month
 from streamlit_app.labels import Lang, t
 
-MATURING = "⏳"  # a cohort KPI of a month whose new leads are still being worked
+MATURING = "*"  # a cohort KPI of a month whose new leads are still being worked
 
 
 def local_time(value: object, timezone: str) -> pd.Timestamp | None:

@@ -58,7 +58,9 @@ def who_is_behind(ctx: Context) -> None:
                                                                        strict=True)],
         alerts_text=[words.get(int(m)) or t(lang, "no_alerts_short") for m in ranking["manager_id"]],
     )
-    shown = shown[["manager_link", *[c for c in ranking.columns if c != "manager_link"], "alerts_text"]]
+    # the why beside the who: fulfilment and alerts first, the figures against the team after them
+    first = ["manager_link", "manager_id", "manager_name", "plan_fulfillment_rate", "alerts_count", "alerts_text"]
+    shown = shown[[*first, *[c for c in ranking.columns if c not in first]]]
     table(shown, "behind", ctx, kinds={"manager_link": "text", "alerts_text": "text"},
           labels={"manager_name": None, "manager_link": t(lang, "manager_link")},  # type: ignore[dict-item]
           config={"manager_link": st.column_config.LinkColumn(t(lang, "manager_link"), display_text=r"#(.+)$",
