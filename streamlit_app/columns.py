@@ -28,6 +28,9 @@ OTHER_KINDS: dict[str, str] = {
     "rows_checked": "count",
     # periods and times (times are converted to the account timezone before they are shown)
     "month_start": "month", "week_start": "date", "detected_at": "datetime", "checked_at": "datetime",
+    # the first screen and the lead lists
+    "team_revenue_amount": "money", "team_win_rate": "rate", "alerts_count": "count", "price_amount": "money",
+    "created_at": "datetime", "won_at": "datetime", "lost_at": "datetime",
 }
 
 # Keys the pages need for filtering, not figures a reader wants: hidden in tables, kept in the CSV.
@@ -61,3 +64,23 @@ def delta_color(column: str) -> DeltaColor:
     if found is None or found.direction == "up":
         return "normal"
     return "inverse" if found.direction == "down" else "off"
+
+
+# Enumerations the marts spell as codes: shown in words (labels key `<prefix><value>`), raw in the downloads.
+ENUMS: dict[str, str] = {"severity": "severity_", "direction": "direction_", "status": "status_",
+                         "alert_type": "", "scorecard_role": "role_", "tool": "tool_"}
+
+
+def enum_text(column: str, value: object, lang: Lang) -> str:
+    """A code of an enumeration column in the reader's words; an unknown code as it is."""
+    key = f"{ENUMS[column]}{value}"
+    text = t(lang, key)
+    return str(value) if text == key else text
+
+
+def is_cohort(column: str) -> bool:
+    """A KPI of the month's new-lead cohort (the registry's ratios over new leads, and their numerators):
+    its value keeps growing for a month or two after the month ends."""
+    cohort = {k.name for k in registry().values() if k.denominator == "new_leads_count"}
+    cohort |= {k.numerator for k in registry().values() if k.name in cohort and k.numerator}
+    return column in cohort

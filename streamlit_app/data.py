@@ -444,3 +444,133 @@ def last_load() -> pd.Timestamp | None:
         return None
     value = found["loaded_at"].max() if not found.empty else None
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
+
+
+# ---- drill-down and first screen
+
+RANKING_COLUMNS = ("manager_id", "manager_name", "group_name", "plan_fulfillment_rate", "revenue_amount",
+                   "plan_revenue_amount", "team_revenue_amount", "win_rate", "team_win_rate", "alerts_count")
+# the alerts the alerts page shows for a month: current lead alerts, and manager alerts of the newest month up to it
+_ALERTS_OF_MONTH = (
+    "select manager_id, count(*) as alerts_count from marts.mart_alerts where account_id = ?"
+    " and (month_start is null or month_start ="
+    " (select max(month_start) from marts.mart_alerts where account_id = ? and month_start <= ?))"
+    " group by manager_id"
+)
+_NO_ALERTS = "select cast(null as bigint) as manager_id, cast(0 as bigint) as alerts_count where false"
+_TEAM_ROW = (
+    "select revenue_amount as team_revenue_amount, win_rate as team_win_rate from marts.mart_manager_comparison"
+    " where account_id = ? and month_start = ? and is_team_average"
+)
+_NO_TEAM_ROW = "select cast(null as double) as team_revenue_amount, cast(null as double) as team_win_rate"
+
+
+def manager_ranking(account_id: int, month: date, team: int | None = None) -> pd.DataFrame:
+    """The month's managers, most behind first: the mart's plan fulfilment, lowest first (no plan last), then
+    the number of their alerts, most first; beside each, the comparison mart's team-average row (revenue per
+    manager, the department's win rate). Sorting only: every figure is a mart value."""
+    alerts_sql, alerts_params = ((_ALERTS_OF_MONTH, [account_id, account_id, month]) if has("mart_alerts")
+                                 else (_NO_ALERTS, []))
+    team_sql, team_params = ((_TEAM_ROW, [account_id, month]) if has("mart_manager_comparison")
+                             else (_NO_TEAM_ROW, []))
+    return select(
+        f"with alerts as ({alerts_sql}), team as ({team_sql})"
+        " select k.manager_id, k.manager_name, k.group_name, k.plan_fulfillment_rate, k.revenue_amount,"
+        " k.plan_revenue_amount, team.team_revenue_amount, k.win_rate, team.team_win_rate,"
+        " coalesce(alerts.alerts_count, 0) as alerts_count"
+        " from marts.mart_manager_kpi_monthly k left join alerts on alerts.manager_id = k.manager_id"
+        " left join team on true"
+        " where k.account_id = ? and k.month_start = ? and (? is null or k.group_id = ?)"
+        " order by k.plan_fulfillment_rate asc nulls last, alerts_count desc, k.revenue_amount asc nulls first,"
+        " k.manager_name, k.manager_id",
+        [*alerts_params, *team_params, account_id, month, team, team],
+    )
+
+
+LEAD_MARTS = ("fct_kpi_leads", "fct_funnel_stage_leads")
+_LEAD_MANAGER = "(? is null or d.manager_id = ?)"
+LEAD_COLUMNS = ("lead_id", "lead_url", "lead_name", "pipeline_name", "status_name", "price_amount", "created_at",
+                "won_at", "lost_at", "loss_reason_name", "manager_name")
+
+
+def has_columns(table: str, wanted: Sequence[str]) -> bool:
+    found = select("select column_name from information_schema.columns where table_schema = 'marts'"
+                   " and table_name = ?", [table])
+    return set(wanted) <= set(found["column_name"])
+
+
+def _lead_url_sql() -> str:
+    """The lead's card in amoCRM, `<crm_base_url>/leads/detail/<lead_id>`, when dim_accounts carries the base."""
+    if has("dim_accounts") and has_columns("dim_accounts", ["crm_base_url"]):
+        return ("(select rtrim(a.crm_base_url, '/') || '/leads/detail/' || cast(d.lead_id as varchar)"
+                " from marts.dim_accounts a where a.account_id = d.account_id)")
+    return "cast(null as varchar)"
+
+
+def _lead_select(source: str) -> str:
+    return (
+        f"select distinct d.lead_id, {_lead_url_sql()} as lead_url, l.lead_name, l.pipeline_name, l.status_name,"
+        " l.price_amount, l.created_at, l.won_at, l.lost_at, l.loss_reason_name,"
+        " coalesce(l.manager_name, m.manager_name) as manager_name"
+        f" from {source} d left join marts.fct_leads l on l.account_id = d.account_id and l.lead_id = d.lead_id"
+        " left join (select distinct account_id, manager_id, manager_name from marts.mart_manager_kpi_monthly) m"
+        " on m.account_id = d.account_id and m.manager_id = d.manager_id"
+    )
+
+
+def lead_kpis(account_id: int, month: date, manager: int | None) -> list[str]:
+    """The KPI names fct_kpi_leads lists leads for in the month (the lead counts of the registry)."""
+    if not has("fct_kpi_leads"):
+        return []
+    found = select(
+        f"select distinct kpi_name from marts.fct_kpi_leads where account_id = ? and month_start = ? and {_MANAGER}"
+        " order by kpi_name",
+        [account_id, month, manager, manager],
+    )
+    return [name for name in found["kpi_name"] if name in registry()]
+
+
+def kpi_leads(account_id: int, month: date, manager: int | None, kpi_name: str) -> pd.DataFrame:
+    """The leads behind one manager's (or everyone's) KPI count in the month."""
+    return select(
+        _lead_select("marts.fct_kpi_leads")
+        + f" where d.account_id = ? and d.month_start = ? and d.kpi_name = ? and {_LEAD_MANAGER}"
+        " order by l.created_at desc nulls last, d.lead_id",
+        [account_id, month, kpi_name, manager, manager],
+    )
+
+
+def stage_lead_counts(account_id: int, pipeline_id: int, month: date, manager: int | None) -> pd.DataFrame:
+    """Which (stage, count) pairs fct_funnel_stage_leads lists leads for: the funnel's drill-down options."""
+    if not has("fct_funnel_stage_leads"):
+        return pd.DataFrame({"status_id": [], "status_name": [], "kpi_name": []})
+    return select(
+        "with stages as (select distinct status_id, status_name, stage_sort from marts.mart_funnel_stages"
+        " where account_id = ? and pipeline_id = ?)"
+        " select distinct d.status_id, coalesce(s.status_name, cast(d.status_id as varchar)) as status_name,"
+        " d.kpi_name, s.stage_sort from marts.fct_funnel_stage_leads d left join stages s on s.status_id = d.status_id"
+        f" where d.account_id = ? and d.pipeline_id = ? and d.month_start = ? and {_LEAD_MANAGER}"
+        " order by s.stage_sort nulls last, d.status_id, d.kpi_name",
+        [account_id, pipeline_id, account_id, pipeline_id, month, manager, manager],
+    )
+
+
+def stage_leads(account_id: int, pipeline_id: int, status_id: int, month: date, manager: int | None,
+                kpi_name: str) -> pd.DataFrame:
+    """The leads behind one stage's count (entered, advanced, lost …) in the month."""
+    return select(
+        _lead_select("marts.fct_funnel_stage_leads")
+        + " where d.account_id = ? and d.pipeline_id = ? and d.status_id = ? and d.month_start = ?"
+        f" and d.kpi_name = ? and {_LEAD_MANAGER}"
+        " order by l.created_at desc nulls last, d.lead_id",
+        [account_id, pipeline_id, status_id, month, kpi_name, manager, manager],
+    )
+
+
+def crm_base_url(account_id: int) -> str | None:
+    """The account's amoCRM address (dim_accounts.crm_base_url), for links to lead cards; None when unknown."""
+    if not has("dim_accounts") or not has_columns("dim_accounts", ["crm_base_url"]):
+        return None
+    found = select("select crm_base_url from marts.dim_accounts where account_id = ?", [account_id])
+    value = found["crm_base_url"].dropna()
+    return str(value.iloc[0]).rstrip("/") if not value.empty else None

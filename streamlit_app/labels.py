@@ -173,6 +173,53 @@ LABELS: dict[Lang, dict[str, str]] = {
         "leads_lost_count": "Потеряно",
         "stage_conversion_rate": "Конверсия этапа",
         "median_hours_in_stage": "Время на этапе (медиана), ч",
+        # first screen and drill-down
+        "download_xlsx": "Скачать Excel",
+        "maturing_note": (
+            "* — когорта ещё созревает: лиды текущего и прошлого месяца ещё в работе, поэтому конверсия и доли "
+            "по ним будут расти. Низкое значение здесь — не провал."
+        ),
+        "severity_high": "Высокая",
+        "severity_medium": "Средняя",
+        "severity_low": "Низкая",
+        "severity_error": "Ошибка",
+        "severity_warn": "Предупреждение",
+        "direction_up": "↑ больше — лучше",
+        "direction_down": "↓ меньше — лучше",
+        "direction_none": "без направления",
+        "status_pass": "✓ пройдена",
+        "status_warn": "⚠ предупреждение",
+        "status_fail": "✗ не пройдена",
+        "behind_title": "Кто отстаёт и почему · {month}",
+        "behind_caption": (
+            "Сначала — самые отстающие: по выполнению плана (без плана — в конце), затем по числу сигналов. "
+            "Нажмите на имя, чтобы открыть страницу менеджера."
+        ),
+        "behind_empty": "Нет показателей менеджеров за {month}.",
+        "manager_link": "Менеджер",
+        "team_revenue_amount": "Выручка: в среднем на менеджера",
+        "team_win_rate": "Доля выигранных: по отделу",
+        "alerts_count": "Сигналов",
+        "alerts_text": "Сигналы",
+        "no_alerts_short": "нет сигналов",
+        "drill_behind": (
+            "Менеджер не выбран в фильтре — показан тот, кому нужна помощь: {manager} "
+            "(самое низкое выполнение плана, затем больше всего сигналов)."
+        ),
+        "leads_drill": "Лиды за показателем",
+        "leads_drill_kpi": "Показатель",
+        "leads_drill_stage": "Этап",
+        "leads_drill_count": "Что посчитано",
+        "leads_drill_missing": "Список лидов появится после сборки витрин `fct_kpi_leads` и `fct_funnel_stage_leads`.",
+        "leads_drill_empty": "Нет лидов за этим показателем за {month}.",
+        "leads_drill_caption": "Лидов: {n}. Номер сделки открывает её в amoCRM.",
+        "lead_url": "Сделка в amoCRM",
+        "lead_name": "Название сделки",
+        "price_amount": "Бюджет",
+        "created_at": "Создана",
+        "won_at": "Выиграна",
+        "lost_at": "Проиграна",
+        "kpi_name": "Показатель",
     },
     "en": {
         "title": "amoCRM sales",
@@ -331,6 +378,54 @@ LABELS: dict[Lang, dict[str, str]] = {
         "leads_lost_count": "Lost",
         "stage_conversion_rate": "Stage conversion",
         "median_hours_in_stage": "Time in stage (median), h",
+        # first screen and drill-down
+        "download_xlsx": "Download Excel",
+        "maturing_note": (
+            "* — the cohort is still maturing: leads of this and last month are still being worked, so their "
+            "conversion and shares will grow. A low value here is not a failure."
+        ),
+        "severity_high": "High",
+        "severity_medium": "Medium",
+        "severity_low": "Low",
+        "severity_error": "Error",
+        "severity_warn": "Warning",
+        "direction_up": "↑ higher is better",
+        "direction_down": "↓ lower is better",
+        "direction_none": "no direction",
+        "status_pass": "✓ passed",
+        "status_warn": "⚠ warning",
+        "status_fail": "✗ failed",
+        "behind_title": "Who is behind and why · {month}",
+        "behind_caption": (
+            "Most behind first: by plan fulfilment (no plan last), then by number of alerts. "
+            "Click a name to open the manager's page."
+        ),
+        "behind_empty": "No manager figures for {month}.",
+        "manager_link": "Manager",
+        "team_revenue_amount": "Revenue: per-manager average",
+        "team_win_rate": "Win rate: department",
+        "alerts_count": "Alerts",
+        "alerts_text": "What the alerts say",
+        "no_alerts_short": "no alerts",
+        "drill_behind": (
+            "No manager picked in the filter: showing the one who needs help, {manager} "
+            "(lowest plan fulfilment, then most alerts)."
+        ),
+        "leads_drill": "Leads behind the figure",
+        "leads_drill_kpi": "Figure",
+        "leads_drill_stage": "Stage",
+        "leads_drill_count": "Count",
+        "leads_drill_missing": "The lead lists appear once the marts `fct_kpi_leads` and `fct_funnel_stage_leads`"
+                               " are built.",
+        "leads_drill_empty": "No leads behind this figure in {month}.",
+        "leads_drill_caption": "{n} leads. The lead number opens it in amoCRM.",
+        "lead_url": "Lead in amoCRM",
+        "lead_name": "Lead name",
+        "price_amount": "Amount",
+        "created_at": "Created",
+        "won_at": "Won",
+        "lost_at": "Lost",
+        "kpi_name": "Figure",
     },
 }
 

@@ -6,15 +6,19 @@ columns); the text itself from `formatting`.
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
-from streamlit_app import columns, formatting
+from streamlit_app import columns, data, formatting
 from streamlit_app.context import Context, previous_month
 from streamlit_app.labels import Lang, t
+
+MATURING = "*"  # a cohort KPI of a month whose new leads are still being worked
 
 
 def local_time(value: object, timezone: str) -> pd.Timestamp | None:
@@ -59,22 +63,40 @@ def scorecard_kinds(frame: pd.DataFrame, lang: Lang) -> dict[str, formatting.Col
     return {"kpi": lambda name: columns.label(str(name), lang), "target": units, "actual": units}
 
 
-def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatting.ColumnKind] | None = None,
-          labels: dict[str, str] | None = None) -> None:
-    """A sortable table plus a CSV download of exactly the rows shown (mart column names, raw values).
+def is_maturing(ctx: Context, month: object) -> bool:
+    """The one rule for young cohorts: a month is still maturing when it is the newest month of the data
+    (the snapshot's) or the month before it, since its new leads are still being worked."""
+    if formatting.is_missing(month):
+        return False
+    newest = data.months(ctx.account_id)
+    return bool(newest) and pd.Timestamp(month).date() >= previous_month(newest[0])  # type: ignore[arg-type]
 
-    The cells show `formatting`'s text over the raw values (see formatting.table_styler); `kinds` adds or
-    overrides how a column is shown, `labels` its header.
-    """
-    lang = ctx.lang
-    header = {c: None if c in columns.HIDDEN else columns.label(c, lang) for c in frame.columns}
-    header.update(labels or {})
-    styled = formatting.table_styler(frame, {**columns.kinds(list(frame.columns)), **(kinds or {})}, lang,
-                                     ctx.currency)
-    # short tables show every row (the team average is the last one); long ones scroll
-    st.dataframe(styled, hide_index=True, column_config=header, key=f"table_{name}",
-                 height="content" if len(frame) <= 25 else "auto")
-    st.download_button(
+
+def maturing_note(ctx: Context) -> None:
+    """The maturing marker explained, once a page (the context is built afresh on every run)."""
+    if st.session_state.get("_maturing_noted") == id(ctx):
+        return
+    st.session_state["_maturing_noted"] = id(ctx)
+    st.caption(t(ctx.lang, "maturing_note"))
+
+
+def excel(frame: pd.DataFrame, header: dict[str, str]) -> bytes:
+    """The rows shown as an .xlsx sheet: the reader's headers over the mart's raw values."""
+    sheet = frame.copy()
+    for column in sheet.columns:
+        if isinstance(sheet[column].dtype, pd.DatetimeTZDtype):  # Excel has no time zones
+            sheet[column] = sheet[column].dt.tz_localize(None)
+    sheet.columns = [header.get(c, c) for c in sheet.columns]
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        sheet.to_excel(writer, index=False, sheet_name="amokpi")
+    return buffer.getvalue()
+
+
+def downloads(frame: pd.DataFrame, name: str, lang: Lang, header: dict[str, str]) -> None:
+    """CSV and Excel of exactly the rows shown (raw values; the CSV keeps mart column names)."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(
         t(lang, "download_csv"),
         frame.to_csv(index=False).encode("utf-8-sig"),  # the BOM makes Excel read Cyrillic correctly
         file_name=f"amokpi_{name}.csv",
@@ -82,6 +104,69 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
         key=f"csv_{name}",
         on_click="ignore",
     )
+    right.download_button(
+        t(lang, "download_xlsx"),
+        excel(frame, header),
+        file_name=f"amokpi_{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"xlsx_{name}",
+        on_click="ignore",
+    )
+
+
+def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatting.ColumnKind] | None = None,
+          labels: dict[str, str] | None = None, config: dict[str, object] | None = None) -> None:
+    """A sortable table plus CSV and Excel downloads of exactly the rows shown (raw values).
+
+    The cells show `formatting`'s text over the raw values (see formatting.table_styler); `kinds` adds or
+    overrides how a column is shown, `labels` its header, `config` a column's st.column_config (links).
+    An empty cell shows a dash, an enumeration code its word; a cohort KPI of a month still maturing
+    carries a marker.
+    """
+    lang = ctx.lang
+    header = {c: None if c in columns.HIDDEN else columns.label(c, lang) for c in frame.columns}
+    header.update(labels or {})
+    enums = {c: (lambda v, c=c: columns.enum_text(c, v, lang)) for c in frame.columns if c in columns.ENUMS}
+    shown_kinds = {**columns.kinds(list(frame.columns)), **enums, **(kinds or {})}
+    styled = formatting.table_styler(frame, shown_kinds, lang, ctx.currency)
+    styled, marked = _mark_maturing(styled, frame, shown_kinds, ctx)
+    column_config: dict[str, object] = dict(header)
+    column_config.update(config or {})
+    # short tables show every row (the team average is the last one); long ones scroll
+    st.dataframe(styled, hide_index=True, column_config=column_config, key=f"table_{name}",
+                 height="content" if len(frame) <= 25 else "auto", placeholder=formatting.MISSING)
+    if marked:
+        maturing_note(ctx)
+    downloads(frame, name, lang, {c: h for c, h in header.items() if h is not None})
+
+
+def _mark_maturing(styled: Styler, frame: pd.DataFrame, kinds: dict[str, formatting.ColumnKind],
+                   ctx: Context) -> tuple[Styler, bool]:
+    """Add the maturing marker to cohort KPI cells of a young month (the row's month, else the page's)."""
+    if "kpi" in frame.columns:  # a scorecard row is about the KPI it names
+        rows = frame.index[frame["kpi"].map(lambda k: columns.is_cohort(str(k)))]
+        cells = [c for c in ("actual", "attainment") if c in frame.columns]
+    else:
+        rows = frame.index
+        cells = [c for c in frame.columns if columns.is_cohort(str(c))]
+    if "month_start" in frame.columns:
+        young = frame["month_start"].map(lambda m: is_maturing(ctx, m))
+        rows = rows[young.loc[rows].to_numpy(dtype=bool)] if len(rows) else rows
+    elif not is_maturing(ctx, ctx.month):
+        return styled, False
+    if not len(rows) or not cells:
+        return styled, False
+    for column in cells:
+        kind = kinds.get(column)
+        if kind is None:
+            kind = columns.kind(column) or formatting.kind_of(frame[column])
+        for row in rows:
+            row_kind = kind.loc[row] if isinstance(kind, pd.Series) else kind
+            text = (formatting.MISSING if formatting.is_missing(frame.at[row, column]) else
+                    row_kind(frame.at[row, column]) if callable(row_kind) else
+                    formatting.value(frame.at[row, column], str(row_kind), ctx.lang, ctx.currency))
+            styled = styled.format(lambda _v, s=f"{text} {MATURING}": s, subset=([row], [column]))
+    return styled, True
 
 
 def _delta(column: str, value: object, before: object, ctx: Context) -> str | int | None:
@@ -98,15 +183,20 @@ def cards(row: pd.Series, before: pd.Series | None, shown: tuple[str, ...], ctx:
           prefix: str = "") -> None:
     """KPI cards with the change against the previous month; `prefix` picks other labels (`pipeline_…`)."""
     present = [c for c in shown if c in row.index]
+    young = is_maturing(ctx, ctx.month)
     slots = st.columns(per_row)
     for i, column in enumerate(present):
+        label = t(ctx.lang, prefix + column) if prefix else columns.label(column, ctx.lang)
         slots[i % per_row].metric(
-            t(ctx.lang, prefix + column) if prefix else columns.label(column, ctx.lang),
+            f"{label} {MATURING}" if young and columns.is_cohort(column) else label,
             formatting.value(row[column], columns.kind(column) or "number", ctx.lang, ctx.currency),
             _delta(column, row[column], None if before is None else before.get(column), ctx),
             delta_color=columns.delta_color(column),
             border=True,
+            help=t(ctx.lang, "maturing_note") if young and columns.is_cohort(column) else None,
         )
+    if young and any(columns.is_cohort(c) for c in present):
+        maturing_note(ctx)
 
 
 def plan_cards(row: pd.Series, ctx: Context) -> None:
@@ -128,3 +218,18 @@ def plan_cards(row: pd.Series, ctx: Context) -> None:
         right.metric(columns.label("plan_deals_count", lang), formatting.number(row["plan_deals_count"], lang),
                      _delta("deals_won_count", row.get("deals_won_count"), row["plan_deals_count"], ctx),
                      border=True)
+
+
+def lead_list(leads: pd.DataFrame, name: str, ctx: Context) -> None:
+    """The leads behind a figure, each linking to its amoCRM card, with CSV and Excel downloads."""
+    if leads.empty:
+        st.info(t(ctx.lang, "leads_drill_empty", month=ctx.month_text))
+        return
+    st.caption(t(ctx.lang, "leads_drill_caption", n=formatting.number(len(leads), ctx.lang)))
+    shown = local_columns(leads, ctx.timezone)
+    config: dict[str, object] = {}
+    if shown["lead_url"].notna().any():
+        config["lead_url"] = st.column_config.LinkColumn(t(ctx.lang, "lead_url"), display_text=r"/leads/detail/(\d+)$")
+    else:
+        shown = shown.drop(columns=["lead_url"])
+    table(shown, name, ctx, config=config)

@@ -35,12 +35,17 @@ def alerts(ctx: Context) -> None:
     for slot, (kind, count) in zip(slots[1:], counts.items(), strict=True):
         slot.metric(t(lang, str(kind)), formatting.number(count, lang), border=True)
     messages = [message_text(alert, lang, ctx.currency) for alert in frame.to_dict("records")]
+    # severity and alert type stay codes underneath (the downloads); the table shows them in words
     shown = frame.assign(
-        severity=frame["severity"].map(lambda s: t(lang, str(s))),
-        alert_type=frame["alert_type"].map(lambda a: t(lang, str(a))),
         detected_at=pd.to_datetime(frame["detected_at"].map(lambda v: local_time(v, ctx.timezone))),
     ).drop(columns=list(data.ALERT_PARAMETERS))
     shown.insert(3, "message", messages)
+    base = data.crm_base_url(ctx.account_id)
+    config = {}
+    if base is not None:  # a lead alert links to the lead's card in amoCRM
+        shown.insert(shown.columns.get_loc("lead_id") + 1, "lead_url", frame["lead_id"].map(
+            lambda lead: None if formatting.is_missing(lead) else f"{base}/leads/detail/{int(lead)}"))
+        config["lead_url"] = st.column_config.LinkColumn(t(lang, "lead_url"), display_text=r"/leads/detail/(\d+)$")
     judged = frame["month_start"].dropna()
     if not judged.empty:
         st.caption(t(lang, "alerts_month", month=formatting.month(judged.max(), lang)))
@@ -49,7 +54,7 @@ def alerts(ctx: Context) -> None:
     units = frame["metric_name"].map(lambda m: "number" if formatting.is_missing(m) else columns.kind(str(m))
                                      or "number")
     table(shown, "alerts", ctx, kinds={"metric_value": units, "threshold_value": units, "comparison_value": units,
-                                       "metric_name": lambda m: columns.label(str(m), lang)})
+                                       "metric_name": lambda m: columns.label(str(m), lang)}, config=config)
 
 
 alerts(current())

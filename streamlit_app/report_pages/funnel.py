@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_app import columns, data
 from streamlit_app.context import Context, current
 from streamlit_app.labels import stage_role_label, t
-from streamlit_app.ui import table
+from streamlit_app.ui import lead_list, table
 
 
 def funnel(ctx: Context) -> None:
@@ -50,6 +50,7 @@ def funnel(ctx: Context) -> None:
 
     st.subheader(t(lang, "stage_table"))
     table(shown, "funnel", ctx)
+    stage_leads(ctx, pipeline_id)
 
     st.subheader(t(lang, "dropoff"))
     counts = ["leads_entered_count", "leads_advanced_count", "leads_lost_count"]
@@ -79,6 +80,28 @@ def funnel(ctx: Context) -> None:
     st.bar_chart(by_reason.reset_index(), x="loss_reason_name", y="leads_lost_count", horizontal=True,
                  x_label=label("loss_reason_name"), y_label=label("leads_lost_count"))
     table(reasons, "loss_reasons", ctx)
+
+
+def stage_leads(ctx: Context, pipeline_id: int) -> None:
+    """Pick a stage and one of its counts (entered, advanced, lost …): the leads it counted."""
+    lang = ctx.lang
+    st.subheader(t(lang, "leads_drill"))
+    if not data.has("fct_funnel_stage_leads") or not data.has("fct_leads"):
+        st.info(t(lang, "leads_drill_missing"))
+        return
+    options = data.stage_lead_counts(ctx.account_id, pipeline_id, ctx.month, ctx.manager_id)
+    if options.empty:
+        st.info(t(lang, "leads_drill_empty", month=ctx.month_text))
+        return
+    names = dict(zip(options["status_id"], options["status_name"], strict=True))
+    left, right = st.columns(2)
+    status = left.selectbox(t(lang, "leads_drill_stage"), list(dict.fromkeys(options["status_id"])),
+                            format_func=lambda s: str(names.get(s, s)), key=f"drill_stage_{pipeline_id}")
+    counts = list(options.loc[options["status_id"] == status, "kpi_name"])
+    count = right.selectbox(t(lang, "leads_drill_count"), counts, format_func=lambda k: columns.label(str(k), lang),
+                            key=f"drill_count_{pipeline_id}")
+    lead_list(data.stage_leads(ctx.account_id, pipeline_id, int(status), ctx.month, ctx.manager_id, str(count)),
+              f"stage_leads_{pipeline_id}", ctx)
 
 
 funnel(current())

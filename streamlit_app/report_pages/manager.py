@@ -7,19 +7,28 @@ import streamlit as st
 from streamlit_app import columns, data, formatting
 from streamlit_app.context import Context, current, next_month
 from streamlit_app.labels import t
-from streamlit_app.ui import cards, month_rows, pipeline_not_applicable, plan_cards, scorecard_kinds, table
+from streamlit_app.ui import (
+    cards,
+    lead_list,
+    month_rows,
+    pipeline_not_applicable,
+    plan_cards,
+    scorecard_kinds,
+    table,
+)
 
 
 def manager(ctx: Context) -> None:
     lang = ctx.lang
     pipeline_not_applicable(ctx)
     if ctx.manager is None:
-        board = data.managers(ctx.account_id, ctx.month, ctx.team_id, None)
+        # the manager who needs help: the first of the first screen's ranking (plan fulfilment, then alerts)
+        board = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
         if board.empty:
             st.info(t(lang, "no_manager_data", month=ctx.month_text))
             return
         chosen = (int(board["manager_id"].iloc[0]), str(board["manager_name"].iloc[0]))
-        st.caption(t(lang, "drill_default", manager=chosen[1]))
+        st.caption(t(lang, "drill_behind", manager=chosen[1]))
     else:
         chosen = ctx.manager
     manager_id, name = chosen
@@ -58,6 +67,24 @@ def manager(ctx: Context) -> None:
         st.subheader(t(lang, "scorecard_detail"))
         detail = score.drop(columns=["manager_id", "manager_name", "group_name"])
         table(detail, f"scorecard_{manager_id}", ctx, kinds=scorecard_kinds(detail, lang))
+
+    leads_behind(ctx, manager_id)
+
+
+def leads_behind(ctx: Context, manager_id: int) -> None:
+    """Pick one of the manager's lead counts of the month: the leads it counted."""
+    lang = ctx.lang
+    st.subheader(t(lang, "leads_drill"))
+    if not data.has("fct_kpi_leads") or not data.has("fct_leads"):
+        st.info(t(lang, "leads_drill_missing"))
+        return
+    names = data.lead_kpis(ctx.account_id, ctx.month, manager_id)
+    if not names:
+        st.info(t(lang, "leads_drill_empty", month=ctx.month_text))
+        return
+    kpi = st.selectbox(t(lang, "leads_drill_kpi"), names, format_func=lambda k: columns.label(k, lang),
+                       key=f"drill_kpi_{manager_id}")
+    lead_list(data.kpi_leads(ctx.account_id, ctx.month, manager_id, kpi), f"kpi_leads_{manager_id}", ctx)
 
 
 manager(current())

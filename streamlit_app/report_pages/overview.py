@@ -2,17 +2,77 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+import pandas as pd
 import streamlit as st
 
 from streamlit_app import columns, data, formatting
+from streamlit_app.alert_text import alert_message
 from streamlit_app.context import Context, current
 from streamlit_app.labels import t
 from streamlit_app.ui import cards, month_rows, plan_cards, table
+
+# alerts about one lead are many and alike: the first screen counts them by type; a manager alert is a sentence
+LEAD_ALERTS = ("no_first_response", "stuck_deal")
+
+
+def manager_url(ctx: Context, manager_id: int, name: str) -> str:
+    """The manager page with that manager and this month, language and team (the name after `#` is its text)."""
+    query = {"manager": manager_id, "month": ctx.month.isoformat(), "lang": ctx.lang}
+    if ctx.team_id is not None:
+        query["team"] = ctx.team_id
+    return f"manager?{urlencode(query)}#{name}"
+
+
+def alerts_text(alerts: pd.DataFrame, ctx: Context) -> dict[int, str]:
+    """Each manager's alerts in short words: lead alerts counted by type, manager alerts as their sentence."""
+    texts: dict[int, list[str]] = {}
+    for alert in alerts.to_dict("records"):
+        if formatting.is_missing(alert.get("manager_id")):
+            continue
+        texts.setdefault(int(alert["manager_id"]), [])
+    for manager_id in texts:
+        mine = alerts[alerts["manager_id"] == manager_id]
+        lead = mine[mine["alert_type"].isin(LEAD_ALERTS)]
+        for kind, count in lead.groupby("alert_type", sort=False).size().items():
+            texts[manager_id].append(f"{t(ctx.lang, str(kind))}: {formatting.number(count, ctx.lang)}")
+        for alert in mine[~mine["alert_type"].isin(LEAD_ALERTS)].to_dict("records"):
+            texts[manager_id].append(alert_message(alert, ctx.lang, ctx.currency))
+    return {m: "; ".join(parts) for m, parts in texts.items()}
+
+
+def who_is_behind(ctx: Context) -> None:
+    """The first screen: the month's managers, most behind their plan first, with what their alerts say."""
+    lang = ctx.lang
+    ranking = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
+    st.subheader(t(lang, "behind_title", month=ctx.month_text))
+    if ranking.empty:
+        st.info(t(lang, "behind_empty", month=ctx.month_text))
+        return
+    st.caption(t(lang, "behind_caption"))
+    alerts = data.alerts(ctx.account_id, ctx.month, None, ctx.team_id, None)
+    words = alerts_text(alerts, ctx) if not alerts.empty else {}
+    shown = ranking.assign(
+        manager_link=[manager_url(ctx, int(m), str(n)) for m, n in zip(ranking["manager_id"], ranking["manager_name"],
+                                                                       strict=True)],
+        alerts_text=[words.get(int(m)) or t(lang, "no_alerts_short") for m in ranking["manager_id"]],
+    )
+    # the why beside the who: fulfilment and alerts first, the figures against the team after them
+    first = ["manager_link", "manager_id", "manager_name", "plan_fulfillment_rate", "alerts_count", "alerts_text"]
+    shown = shown[[*first, *[c for c in ranking.columns if c not in first]]]
+    table(shown, "behind", ctx, kinds={"manager_link": "text", "alerts_text": "text"},
+          labels={"manager_name": None, "manager_link": t(lang, "manager_link")},  # type: ignore[dict-item]
+          config={"manager_link": st.column_config.LinkColumn(t(lang, "manager_link"), display_text=r"#(.+)$",
+                                                              width="medium"),
+                  "alerts_text": st.column_config.TextColumn(t(lang, "alerts_text"), width="large")})
 
 
 def overview(ctx: Context) -> None:
     lang = ctx.lang
     st.caption(ctx.scope())
+    if ctx.manager is None:
+        who_is_behind(ctx)
     if ctx.manager is not None:
         kpis = data.manager_kpis(ctx.account_id, ctx.manager[0])
     elif ctx.team is not None:

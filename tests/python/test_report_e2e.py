@@ -400,3 +400,29 @@ def test_publish_while_the_report_is_open(
         screenshot(tab, SCREENSHOTS / "overview_after_publish_ru.png")
     finally:
         tab.close()
+
+
+def test_first_screen_excel_and_manager_link_in_chromium(report_url: str, browser: str, serving_copy: Path) -> None:
+    """The overview's first table offers Excel; the link of the manager most behind opens that manager's page."""
+    with duckdb.connect(str(serving_copy), read_only=True) as con:
+        month = con.execute("select max(month_start) from marts.mart_department_kpi_monthly").fetchone()[0]
+        manager, name = con.execute(
+            "select manager_id, manager_name from marts.mart_manager_kpi_monthly where month_start = ?"
+            " order by plan_fulfillment_rate nulls last limit 1", [month]).fetchone()
+    tab = open_tab(browser)
+    try:
+        render(tab, page_url(report_url, "overview"))
+        buttons = tab.evaluate("JSON.stringify([...document.querySelectorAll('[data-testid=stDownloadButton]')]"
+                               ".map(b => b.innerText.trim()))")
+        labels = json.loads(str(buttons))
+        assert labels.count("Скачать Excel") == labels.count("Скачать CSV") >= 2, labels
+        text = str(tab.evaluate("document.body.innerText"))
+        assert "Кто отстаёт и почему" in text and "None" not in text
+        # the link the table holds for that manager (manager?manager=…&month=…&lang=…), opened as the reader would
+        _, state = render(tab, f"{report_url}/manager?manager={manager}&month={month.isoformat()}&lang=ru")
+        assert not state["exceptions"]
+        text = str(tab.evaluate("document.body.innerText"))
+        assert f"{name} ·" in text, text[:500]
+        screenshot(tab, SCREENSHOTS / "manager_from_first_screen_ru.png")
+    finally:
+        tab.close()

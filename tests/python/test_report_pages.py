@@ -72,14 +72,14 @@ def go(at: AppTest, page: str) -> AppTest:
 
 def shown_text(at: AppTest, key: str) -> pd.DataFrame:
     """What the reader sees in the table of `key`: the display text over its raw values."""
-    downloads = [b.key for b in at.download_button]
+    downloads = [b.key for b in at.download_button if b.key.startswith("csv_")]
     element = at.dataframe[downloads.index(f"csv_{key}")]
     return dataframe_util.convert_arrow_bytes_to_pandas_df(element.proto.arrow_data.styler.display_values)
 
 
 def table(at: AppTest, key: str) -> pd.DataFrame:
     """The table whose CSV button is `csv_<key>`: every table is drawn with its button right after it."""
-    downloads = [b.key for b in at.download_button]
+    downloads = [b.key for b in at.download_button if b.key.startswith("csv_")]
     assert len(downloads) == len(at.dataframe), "every table has its CSV download"
     return at.dataframe[downloads.index(f"csv_{key}")].value
 
@@ -110,11 +110,12 @@ def test_every_page_renders_and_offers_csv_of_every_table(serving: Path) -> None
             go(at, page)
             assert not at.exception, (page, lang, [e.value for e in at.exception])
             assert not at.warning, (page, lang, [w.value for w in at.warning])
-            assert len(at.download_button) == len(at.dataframe), page  # a CSV button under every table
-            assert all(b.key.startswith("csv_") for b in at.download_button)
+            csv = [b for b in at.download_button if b.key.startswith("csv_")]
+            assert len(csv) == len(at.dataframe), page  # a CSV button under every table …
+            assert len(at.download_button) == 2 * len(csv)  # … and an Excel one beside it
             if page != "quality":  # the data-quality mart is optional and explained when absent
                 assert at.dataframe, page
-            for b in at.download_button:  # a gap reads as a dash, never as Python's or pandas' word for it
+            for b in csv:  # a gap reads as a dash, never as Python's or pandas' word for it
                 cells = shown_text(at, b.key.removeprefix("csv_")).astype(str).to_numpy().ravel()
                 assert not {"None", "nan", "NaN", "NaT", "<NA>"} & set(cells), (page, lang, b.key)
 
@@ -315,14 +316,6 @@ def test_manager_drill_down_trends(serving: Path) -> None:
     assert len(table(at, f"scorecard_{manager}")) == kpis
 
 
-def test_manager_drill_down_defaults_to_the_leader(serving: Path) -> None:
-    month = newest_month(serving)
-    leader = scalar(serving, "select manager_name from marts.mart_manager_kpi_monthly where month_start = ?"
-                    " order by revenue_amount desc nulls last, manager_name limit 1", [month])
-    at = open_page("manager", lang="en")
-    assert any(str(leader) in c.value for c in at.caption)
-
-
 # ---------------------------------------------------------------- scorecard
 
 
@@ -514,3 +507,165 @@ def test_pipeline_filter_is_said_not_to_apply_to_manager_pages(serving: Path) ->
         at = open_page(page, pipeline=pipeline_id)
         assert any(name in c.value and "не применяется" in c.value for c in at.caption), page
         assert not any("не применяется" in c.value for c in open_page(page).caption), page
+
+
+# ---------------------------------------------------------------- downloads, empty cells, first screen
+
+
+def test_every_table_has_csv_and_excel_with_dashes_for_gaps(serving: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+
+    files: dict[str, bytes] = {}
+
+    class Recording(MemoryMediaFileStorage):
+        def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001
+            file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
+            files[file_id] = self.get_file(file_id).content
+            return file_id
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
+    at = open_page("overview")
+    for page in PAGES:
+        for lang in ("ru", "en"):
+            at.radio(key="lang").set_value(lang)
+            go(at, page)
+            keys = [b.key for b in at.download_button]
+            csv = [k.removeprefix("csv_") for k in keys if k.startswith("csv_")]
+            assert sorted(k.removeprefix("xlsx_") for k in keys if k.startswith("xlsx_")) == sorted(csv), page
+            assert len(csv) == len(at.dataframe), page
+            for element in at.dataframe:
+                assert element.proto.placeholder == formatting.MISSING  # the browser draws a gap as a dash
+            for name in csv:
+                cells = set(shown_text(at, name).astype(str).to_numpy().ravel())
+                assert not {"None", "nan", "NaN", "NaT", "<NA>", "high", "up", "down", "pass", "fail"} & cells, \
+                    (page, lang, name)
+            if page == "scorecard" and lang == "ru":
+                (button,) = [b for b in at.download_button if b.key == "xlsx_scorecard"]
+                sheet = pd.read_excel(io.BytesIO(files[Path(button.proto.url).stem]))
+                assert "Направление" in sheet.columns  # the reader's headers …
+                assert set(sheet["Направление"]) <= {"up", "down", "none"}  # … over the mart's raw values
+
+
+def test_first_screen_ranks_managers_most_behind_first(serving: Path) -> None:
+    month = newest_month(serving)
+    expected = mart(
+        serving,
+        "select k.manager_id from marts.mart_manager_kpi_monthly k left join (select manager_id, count(*) as n"
+        " from marts.mart_alerts where month_start is null or month_start ="
+        " (select max(month_start) from marts.mart_alerts where month_start <= ?) group by manager_id) a"
+        " using (manager_id) where k.month_start = ?"
+        " order by k.plan_fulfillment_rate nulls last, coalesce(a.n, 0) desc, k.revenue_amount nulls first,"
+        " k.manager_name, k.manager_id",
+        [month, month],
+    )
+    at = open_page("overview")
+    ranked = table(at, "behind")
+    assert list(ranked["manager_id"]) == list(expected["manager_id"])
+    # the link opens the manager page with that manager, this month and language
+    first = ranked.iloc[0]
+    link = str(first["manager_link"])
+    assert link.startswith("manager?") and link.endswith(f"#{first['manager_name']}")
+    query = dict(pair.split("=") for pair in link.removeprefix("manager?").split("#")[0].split("&"))
+    assert query == {"manager": str(first["manager_id"]), "month": month.isoformat(), "lang": "ru"}
+    landed = open_page("manager", **query)
+    assert landed.selectbox(key="manager").value == int(first["manager_id"])
+    assert any(str(first["manager_name"]) in h.value for h in landed.subheader)
+    texts = shown_text(at, "behind")
+    assert all(str(v).strip() for v in texts["alerts_text"])
+
+
+def test_manager_page_opens_on_the_manager_who_needs_help(serving: Path) -> None:
+    at = open_page("manager")
+    ranked = table(open_page("overview"), "behind")
+    name = str(ranked["manager_name"].iloc[0])
+    assert any(name in c.value and ("помощь" in c.value) for c in at.caption)
+    assert at.subheader[0].value.startswith(name)
+
+
+def test_young_cohorts_are_marked(serving: Path) -> None:
+    at = open_page("overview")  # the newest month: its cohort is still maturing
+    assert any(c.value.startswith("* —") for c in at.caption)
+    assert "Конверсия лидов *" in metrics(at)
+    months = list(table(at, "overview")["month_start"])
+    shown = shown_text(at, "overview")
+    marked = [i for i, v in enumerate(shown["lead_conversion_rate"]) if str(v).endswith(" *")]
+    young = (months[0].replace(day=1) - pd.Timedelta(days=1)).replace(day=1)  # the snapshot month and the one before
+    assert marked == [i for i, m in enumerate(months) if m >= young]
+    old = open_page("overview", month=months[-1].isoformat())  # an old month has matured
+    assert not any(str(m.label).endswith(" *") for m in old.metric)
+
+
+# ---------------------------------------------------------------- drill-down to leads
+
+
+def with_lead_marts(serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A serving copy with the drill-down marts (built here from fct_leads when the build lacks them)."""
+    copy = tmp_path / "drill.duckdb"
+    shutil.copyfile(serving, copy)
+    with duckdb.connect(str(copy)) as con:
+        have = {r[0] for r in con.execute("select table_name from information_schema.tables"
+                                          " where table_schema = 'marts'").fetchall()}
+        if "fct_kpi_leads" not in have:
+            con.execute("""create table marts.fct_kpi_leads as
+                select account_id, cast(date_trunc('month', created_at) as date) as month_start,
+                       manager_at_creation_id as manager_id, 'new_leads_count' as kpi_name, lead_id
+                from marts.fct_leads where not is_deleted and manager_at_creation_id is not null
+                union all
+                select account_id, cast(date_trunc('month', won_at) as date), manager_at_close_id,
+                       'deals_won_count', lead_id
+                from marts.fct_leads where is_won and manager_at_close_id is not null""")
+        if "fct_funnel_stage_leads" not in have:
+            con.execute("""create table marts.fct_funnel_stage_leads as
+                select account_id, pipeline_id, status_id, cast(date_trunc('month', created_at) as date) as month_start,
+                       manager_at_creation_id as manager_id, 'leads_entered_count' as kpi_name, lead_id
+                from marts.fct_leads where not is_deleted""")
+        found = con.execute("select column_name from information_schema.columns"
+                            " where table_schema = 'marts' and table_name = 'dim_accounts'").fetchall()
+        if "crm_base_url" not in {r[0] for r in found}:
+            con.execute("alter table marts.dim_accounts add column crm_base_url varchar")
+            con.execute("update marts.dim_accounts set crm_base_url = 'https://demo.amocrm.ru'")
+    monkeypatch.setenv("AMOKPI_SERVING", str(copy))
+    return copy
+
+
+def test_drill_down_to_leads(serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = with_lead_marts(serving, tmp_path, monkeypatch)
+    month = newest_month(copy)
+    manager = int(scalar(copy, "select manager_id from marts.fct_kpi_leads where month_start = ?"
+                         " and kpi_name = 'new_leads_count' group by manager_id order by count(*) desc limit 1",
+                         [month]))
+    at = open_page("manager", manager=manager)
+    at.selectbox(key=f"drill_kpi_{manager}").set_value("new_leads_count").run()
+    leads = table(at, f"kpi_leads_{manager}")
+    expected = mart(copy, "select distinct lead_id from marts.fct_kpi_leads where month_start = ? and manager_id = ?"
+                    " and kpi_name = 'new_leads_count'", [month, manager])
+    assert sorted(leads["lead_id"]) == sorted(expected["lead_id"])
+    base = str(scalar(copy, "select crm_base_url from marts.dim_accounts")).rstrip("/")
+    assert all(url == f"{base}/leads/detail/{lead}" for url, lead in zip(leads["lead_url"], leads["lead_id"],
+                                                                          strict=True))
+    assert f"xlsx_kpi_leads_{manager}" in [b.key for b in at.download_button]
+
+    funnel = open_page("funnel")
+    keys = [s.key for s in funnel.selectbox]
+    assert any(k.startswith("drill_stage_") for k in keys)
+    stage_key = next(k for k in keys if k.startswith("drill_stage_"))
+    pipeline = stage_key.removeprefix("drill_stage_")
+    status = funnel.selectbox(key=stage_key).value
+    stage = table(funnel, f"stage_leads_{pipeline}")
+    expected = mart(copy, "select distinct lead_id from marts.fct_funnel_stage_leads where month_start = ?"
+                    " and pipeline_id = ? and status_id = ? and kpi_name = 'leads_entered_count'",
+                    [month, int(pipeline), int(status)])
+    assert sorted(stage["lead_id"]) == sorted(expected["lead_id"])
+
+    alerts = open_page("alerts")
+    shown = table(alerts, "alerts")
+    linked = shown.dropna(subset=["lead_id"])
+    assert not linked.empty and all(url == f"{base}/leads/detail/{int(lead)}"
+                                    for url, lead in zip(linked["lead_url"], linked["lead_id"], strict=True))
+
+
+def test_drill_down_without_its_marts_says_so(serving: Path) -> None:
+    at = open_page("manager")
+    if not scalar(serving, "select count(*) from information_schema.tables where table_name = 'fct_kpi_leads'"):
+        assert any("fct_kpi_leads" in i.value for i in at.info)
