@@ -87,17 +87,20 @@ def _quantitative(field: str, kind: str, axis_title: str, *, zero: bool = True, 
     return channel(f"{field}:Q", axis=axis, scale=scale)
 
 
-def _time(field: str, kind: str, axis_title: str, lang: Lang, channel: type = alt.X) -> alt.X | alt.Y:
+def _time(field: str, kind: str, axis_title: str, lang: Lang, channel: type = alt.X, *, bands: bool = False
+          ) -> alt.X | alt.Y:
+    """A date axis; `bands` (bars): one labelled band per month or day, not a continuous time scale whose
+    ticks fall between the bars."""
     unit = "yearmonth" if kind == "month" else "yearmonthdate"
     pattern = _TIME_FORMATS["month"] if kind == "month" else _DAY_FORMATS.get(lang, "%e %b")
-    return channel(f"{unit}({field}):T", title=axis_title,
-                   axis=alt.Axis(format=pattern, labelOverlap=True, labelAngle=0))
+    return channel(f"{unit}({field}):{'O' if bands else 'T'}", title=axis_title,
+                   axis=alt.Axis(format=pattern, formatType="time", labelOverlap=True, labelAngle=0))
 
 
 def _nominal(field: str, axis_title: str, order: Sequence[object], channel: type = alt.X) -> alt.X | alt.Y:
     angle = alt.Undefined if channel is alt.Y else -30
     return channel(f"{field}:N", title=axis_title, sort=list(order),
-                   axis=alt.Axis(labelLimit=320, labelAngle=angle))
+                   axis=alt.Axis(labelLimit=320, labelAngle=angle, labelOverlap=False))
 
 
 def _dates(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -129,7 +132,7 @@ def draw(chart: alt.TopLevelMixin, lang: Lang, key: str | None = None) -> None:
 def series(frame: pd.DataFrame, x: str, ys: Sequence[str], lang: Lang, *, currency: str | None = None,
            mark: str = "bar", horizontal: bool = False, x_kind: str | None = None, y_kind: str | None = None,
            colors: Sequence[str] | None = None, x_title: str | None = None, y_title: str | None = None,
-           height: int | None = None, point: bool = True) -> alt.Chart:
+           height: int | None = None, point: bool = True, legend_columns: int | None = None) -> alt.Chart:
     """Bars or lines of one or several mart columns `ys` over `x` (a date, month or category column).
 
     Several `ys` share one axis (of `ys[0]`'s kind) and a legend whose entries are their labels.
@@ -155,7 +158,7 @@ def series(frame: pd.DataFrame, x: str, ys: Sequence[str], lang: Lang, *, curren
                                else t(lang, "chart_measure")))
     category_channel = alt.Y if horizontal else alt.X
     value_channel = alt.X if horizontal else alt.Y
-    category = (_time(x, x_kind, x_text, lang, category_channel) if time_axis
+    category = (_time(x, x_kind, x_text, lang, category_channel, bands=mark == "bar") if time_axis
                 else _nominal(x, x_text, order, category_channel))
     value = _quantitative(VALUE, y_kind, y_text, channel=value_channel)
     time_format = _TOOLTIP_TIME_FORMATS.get(x_kind or "", "")
@@ -167,7 +170,7 @@ def series(frame: pd.DataFrame, x: str, ys: Sequence[str], lang: Lang, *, curren
     encodings: dict[str, object] = {"tooltip": tooltip}
     if len(ys) > 1 or palette:
         scale = alt.Scale(domain=[names[y] for y in ys], range=palette[:len(ys)]) if palette else alt.Scale()
-        legend = alt.Legend(title=None) if len(ys) > 1 else None
+        legend = alt.Legend(title=None, columns=legend_columns or len(ys)) if len(ys) > 1 else None
         encodings["color"] = alt.Color(f"{MEASURE}:N", scale=scale, legend=legend, sort=[names[y] for y in ys])
     if mark == "line":
         base = alt.Chart(long).mark_line(point=point)
@@ -178,11 +181,33 @@ def series(frame: pd.DataFrame, x: str, ys: Sequence[str], lang: Lang, *, curren
             encodings["yOffset" if horizontal else "xOffset"] = offset(f"{MEASURE}:N", sort=[names[y] for y in ys])
     chart = base.encode(category, value, **encodings)
     if horizontal:
-        per_row = 22 * max(len(ys), 1)
-        chart = chart.properties(height=height or max(160, per_row * max(len(order), 1) + 40))
+        # Streamlit fits the whole chart (axes and legend included) into the height: room for each bar
+        per_row = 16 * max(len(ys), 1) + 10
+        legend_rows = 0 if len(ys) == 1 else -(-len(ys) // (legend_columns or len(ys)))
+        chart = chart.properties(height=height or per_row * max(len(order), 1) + 60 + 22 * legend_rows)
     elif height:
         chart = chart.properties(height=height)
     return chart
+
+
+LABEL_ROW = "label_row"
+_LABEL_OFFSETS = (0, -13, 13, -26, 26, -39, 39)
+
+
+def _label_rows(data: pd.DataFrame, x: str, y: str, near: float = 0.12) -> pd.Series:
+    """For each point, which of `_LABEL_OFFSETS` its name is drawn at: points whose names would overlap (the
+    same height, close left to right) take the next free line."""
+    x_span = (float(data[x].max()) - float(data[x].min())) or 1.0
+    y_span = (float(data[y].max()) - float(data[y].min())) or 1.0
+    rows = pd.Series(0, index=data.index)
+    placed: list[tuple[float, float, int]] = []
+    for index, point in data.sort_values([y, x]).iterrows():
+        px, py = float(point[x]), float(point[y])
+        taken = {row for qx, qy, row in placed if abs(qx - px) < near * x_span and abs(qy - py) < 0.08 * y_span}
+        row = next((r for r in range(len(_LABEL_OFFSETS)) if r not in taken), 0)
+        rows[index] = row
+        placed.append((px, py, row))
+    return rows
 
 
 def labelled_scatter(frame: pd.DataFrame, x: str, y: str, name: str, lang: Lang, *, margin: float = 0.15
@@ -199,6 +224,7 @@ def labelled_scatter(frame: pd.DataFrame, x: str, y: str, name: str, lang: Lang,
 
     x_kind, y_kind = _kind(x), _kind(y)
     names = sorted(data[name].unique(), key=str)
+    data[LABEL_ROW] = _label_rows(data, x, y)
     base = alt.Chart(data).encode(
         _quantitative(x, x_kind, title(x, lang), domain=domain(x) if not data.empty else None, channel=alt.X),
         _quantitative(y, y_kind, title(y, lang), domain=domain(y) if not data.empty else None, channel=alt.Y),
@@ -209,8 +235,11 @@ def labelled_scatter(frame: pd.DataFrame, x: str, y: str, name: str, lang: Lang,
     colour = alt.Color(f"{name}:N", sort=names, title=columns.label(name, lang),
                        scale=alt.Scale(scheme="tableau20"))
     points = base.mark_circle(size=90, opacity=0.9).encode(color=colour)
-    text = base.mark_text(align="left", baseline="middle", dx=8, fontSize=12).encode(text=f"{name}:N")
-    return (points + text).properties(height=420, padding={"left": 10, "right": 40, "top": 10, "bottom": 10})
+    # names of points close together go on alternate lines above and below, so none covers another
+    texts = [base.transform_filter(alt.datum[LABEL_ROW] == row)
+             .mark_text(align="left", baseline="middle", dx=8, dy=offset, fontSize=12).encode(text=f"{name}:N")
+             for row, offset in enumerate(_LABEL_OFFSETS)]
+    return alt.layer(points, *texts).properties(height=420, padding={"left": 10, "right": 40, "top": 10, "bottom": 10})
 
 
 def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, lang: Lang, *, x_order: Sequence[object],

@@ -52,13 +52,13 @@ def funnel(ctx: Context) -> None:
     counts = ["leads_entered_count", "leads_advanced_count", "leads_lost_count"]
     # entered blue, advanced green, lost red, in the order of `counts`, side by side
     charts.draw(charts.series(frame, "status_name", counts, lang, colors=[charts.BLUE, charts.GREEN, charts.RED],
-                              y_title=t(lang, "chart_leads")), lang, key="chart_dropoff")
+                              horizontal=True, y_title=t(lang, "chart_leads")), lang, key="chart_dropoff")
 
     if "median_hours_in_stage" in frame.columns and frame["median_hours_in_stage"].notna().any():
         st.subheader(t(lang, "time_in_stage"))
         hours = ["median_hours_in_stage", "p90_hours_in_stage"]
         charts.draw(charts.series(frame, "status_name", hours, lang, colors=[charts.BLUE, charts.GREY],
-                                  y_title=t(lang, "time_in_stage")), lang, key="chart_time_in_stage")
+                                  horizontal=True, y_title=t(lang, "time_in_stage")), lang, key="chart_time_in_stage")
 
     st.subheader(t(lang, "loss_reasons"))
     if not data.has("mart_funnel_loss_reasons"):

@@ -42,10 +42,10 @@ def targets(ctx: Context) -> None:
         rows = shown[frame["kpi"] == kpi]
         with slots[i % 3]:
             chart = charts.series(pd.DataFrame(rows), "scorecard_role", ["current_target", "suggested_target"], lang,
-                                  y_kind=columns.kind(kpi) or "number", currency=ctx.currency,
+                                  y_kind=columns.kind(kpi) or "number", currency=ctx.currency, horizontal=True,
                                   x_title=columns.label("scorecard_role", lang),
                                   y_title=charts.title(kpi, lang, ctx.currency), colors=[charts.GREY, charts.BLUE],
-                                  height=220)
+                                  legend_columns=1)
             st.markdown(f"**{columns.label(kpi, lang)}**")
             charts.draw(chart, lang, key=f"chart_target_{kpi}")
 
