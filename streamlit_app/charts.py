@@ -247,7 +247,8 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, lang: Lang, *, x_or
             tooltip: Sequence[alt.Tooltip]) -> alt.LayerChart:
     """Cells coloured by `value` (a rate), each with its value written in, in the reader's percent format."""
     base = alt.Chart(frame).encode(
-        x=alt.X(f"{x}:N", title=x_title, sort=list(x_order), axis=alt.Axis(labelLimit=0, labelAngle=-30)),
+        x=alt.X(f"{x}:N", title=x_title, sort=list(x_order),
+                axis=alt.Axis(labelLimit=0, labelAngle=-30, labelOverlap=False, labelAlign="right")),
         y=alt.Y(f"{y}:N", title=y_title, sort=list(y_order), axis=alt.Axis(labelLimit=0)),
     )
     kind = _kind(value)

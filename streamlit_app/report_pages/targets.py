@@ -45,7 +45,7 @@ def targets(ctx: Context) -> None:
                                   y_kind=columns.kind(kpi) or "number", currency=ctx.currency, horizontal=True,
                                   x_title=columns.label("scorecard_role", lang),
                                   y_title=charts.title(kpi, lang, ctx.currency), colors=[charts.GREY, charts.BLUE],
-                                  legend_columns=1)
+                                  legend_columns=1, height=260)  # one height, so the rows of charts line up
             st.markdown(f"**{columns.label(kpi, lang)}**")
             charts.draw(chart, lang, key=f"chart_target_{kpi}")
 
