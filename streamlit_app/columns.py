@@ -34,6 +34,7 @@ OTHER_KINDS: dict[str, str] = {
     "hired_on": "date", "is_hire_date_inferred": "flag", "first_month_at_median": "month", "onboarding_days": "days",
     "is_capped_by_best": "flag", "managers_count": "count", "values_count": "count", "basis_from_month": "month",
     "basis_to_month": "month", "target_month_start": "month", "snapshot_day": "date",
+    "first_response_minutes": "minutes",  # the no-first-response alert's metric
 }
 
 # Keys the pages need for filtering, not figures a reader wants: hidden in tables, kept in the CSV.

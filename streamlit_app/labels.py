@@ -234,6 +234,7 @@ LABELS: dict[Lang, dict[str, str]] = {
         "filters_not_applied": "Фильтры отдела и менеджера здесь не применяются: цели задаются для роли.",
         "chart_measure": "Показатель",
         "chart_leads": "Лиды",
+        "first_response_minutes": "Минут без первого ответа",
     },
     "en": {
         "title": "amoCRM sales",
@@ -452,6 +453,7 @@ LABELS: dict[Lang, dict[str, str]] = {
         "filters_not_applied": "The team and manager filters do not apply here: targets are set per role.",
         "chart_measure": "Measure",
         "chart_leads": "Leads",
+        "first_response_minutes": "Minutes without a first response",
     },
 }
 
