@@ -29,7 +29,7 @@ OTHER_KINDS: dict[str, str] = {
     # periods and times (times are converted to the account timezone before they are shown)
     "month_start": "month", "week_start": "date", "detected_at": "datetime", "checked_at": "datetime",
     # marketing, onboarding, targets, snapshots
-    "new_customers_count": "count", "marketing_spend_amount": "money", "sales_cost_amount": "money",
+    "marketing_spend_amount": "money", "sales_cost_amount": "money",
     "cac_amount": "money", "marketing_roi_rate": "rate", "sales_profitability_rate": "rate", "is_all_sources": "flag",
     "hired_on": "date", "is_hire_date_inferred": "flag", "first_month_at_median": "month", "onboarding_days": "days",
     "is_capped_by_best": "flag", "managers_count": "count", "values_count": "count", "basis_from_month": "month",
