@@ -184,7 +184,7 @@ def series(frame: pd.DataFrame, x: str, ys: Sequence[str], lang: Lang, *, curren
         # Streamlit fits the whole chart (axes and legend included) into the height: room for each bar
         per_row = 16 * max(len(ys), 1) + 10
         legend_rows = 0 if len(ys) == 1 else -(-len(ys) // (legend_columns or len(ys)))
-        chart = chart.properties(height=height or per_row * max(len(order), 1) + 60 + 22 * legend_rows)
+        chart = chart.properties(height=height or max(150, per_row * max(len(order), 1) + 60 + 22 * legend_rows))
     elif height:
         chart = chart.properties(height=height)
     return chart

@@ -31,7 +31,7 @@ OTHER_KINDS: dict[str, str] = {
     # marketing, onboarding, targets, snapshots
     "marketing_spend_amount": "money", "sales_cost_amount": "money",
     "cac_amount": "money", "marketing_roi_rate": "rate", "sales_profitability_rate": "rate", "is_all_sources": "flag",
-    "hired_on": "date", "is_hire_date_inferred": "flag", "first_month_at_median": "month", "onboarding_days": "days",
+    "hired_on": "date", "is_hire_date_inferred": "flag", "first_month_at_median": "month", "onboarding_days": "count",
     "is_capped_by_best": "flag", "managers_count": "count", "values_count": "count", "basis_from_month": "month",
     "basis_to_month": "month", "target_month_start": "month", "snapshot_day": "date",
     "first_response_minutes": "minutes",  # the no-first-response alert's metric

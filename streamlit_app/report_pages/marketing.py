@@ -12,8 +12,10 @@ from streamlit_app.ui import cards, table
 
 # the mart's own words for its total and missing-source rows
 ALL_SOURCES, NOT_SET = "(all sources)", "(not set)"
-CARDS = ("leads_created_count", "deals_won_count", "new_customers_count", "revenue_amount",
-         "marketing_spend_amount", "cac_amount", "marketing_roi_rate", "sales_profitability_rate")
+# three cards a row, so an amount in English (RUB 2,119,000) is not cut short
+CARDS = (("leads_created_count", "deals_won_count", "new_customers_count"),
+         ("revenue_amount", "marketing_spend_amount", "cac_amount"),
+         ("marketing_roi_rate", "sales_profitability_rate"))
 
 
 def source_name(source: object, lang: Lang) -> object:
@@ -38,7 +40,8 @@ def marketing(ctx: Context) -> None:
     before = totals[totals["month_start"] == previous_month(ctx.month)]
     st.subheader(t(lang, "marketing_month", month=ctx.month_text))
     if not total.empty:
-        cards(total.iloc[0], None if before.empty else before.iloc[0], CARDS, ctx)
+        for shown in CARDS:
+            cards(total.iloc[0], None if before.empty else before.iloc[0], shown, ctx, per_row=3)
 
     st.subheader(t(lang, "marketing_by_source"))
     sources = frame[(frame["month_start"] == ctx.month)]
