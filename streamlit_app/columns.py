@@ -31,6 +31,13 @@ OTHER_KINDS: dict[str, str] = {
     # the first screen and the lead lists
     "team_revenue_amount": "money", "team_win_rate": "rate", "alerts_count": "count", "price_amount": "money",
     "created_at": "datetime", "won_at": "datetime", "lost_at": "datetime",
+    # marketing, onboarding, targets, snapshots
+    "marketing_spend_amount": "money", "sales_cost_amount": "money",
+    "cac_amount": "money", "marketing_roi_rate": "rate", "sales_profitability_rate": "rate", "is_all_sources": "flag",
+    "hired_on": "date", "is_hire_date_inferred": "flag", "first_month_at_median": "month", "onboarding_days": "count",
+    "is_capped_by_best": "flag", "managers_count": "count", "values_count": "count", "basis_from_month": "month",
+    "basis_to_month": "month", "target_month_start": "month", "snapshot_day": "date",
+    "first_response_minutes": "minutes",  # the no-first-response alert's metric
 }
 
 # Keys the pages need for filtering, not figures a reader wants: hidden in tables, kept in the CSV.

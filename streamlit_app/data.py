@@ -574,3 +574,86 @@ def crm_base_url(account_id: int) -> str | None:
     found = select("select crm_base_url from marts.dim_accounts where account_id = ?", [account_id])
     value = found["crm_base_url"].dropna()
     return str(value.iloc[0]).rstrip("/") if not value.empty else None
+# ---- marketing, onboarding, targets, snapshots
+
+MARKETING_COLUMNS = (
+    "month_start", "lead_source", "is_all_sources", "leads_created_count", "deals_won_count", "new_customers_count",
+    "revenue_amount", "marketing_spend_amount", "sales_cost_amount", "cac_amount", "marketing_roi_rate",
+    "sales_profitability_rate",
+)
+ONBOARDING_COLUMNS = (
+    "manager_id", "manager_name", "hired_on", "is_hire_date_inferred", "first_month_at_median", "onboarding_days",
+)
+TARGET_COLUMNS = (
+    "scorecard_role", "kpi", "direction", "current_target", "suggested_target", "team_percentile_value",
+    "best_manager_average", "is_capped_by_best", "managers_count", "values_count", "basis_from_month",
+    "basis_to_month", "target_month_start",
+)
+
+
+def marketing(account_id: int, until: date) -> pd.DataFrame:
+    """mart_marketing_monthly up to `until`, newest month first, the all-sources row first in each month."""
+    if not has("mart_marketing_monthly"):
+        return pd.DataFrame()
+    return select(
+        f"select {', '.join(MARKETING_COLUMNS)} from marts.mart_marketing_monthly"
+        " where account_id = ? and month_start <= ?"
+        " order by month_start desc, is_all_sources desc, revenue_amount desc, lead_source",
+        [account_id, until],
+    )
+
+
+def onboarding(account_id: int, team: int | None = None, manager: int | None = None) -> pd.DataFrame:
+    """mart_manager_onboarding for the team or manager, the newest hires first."""
+    if not has("mart_manager_onboarding"):
+        return pd.DataFrame()
+    frame = select(
+        f"select {', '.join(ONBOARDING_COLUMNS)} from marts.mart_manager_onboarding"
+        f" where account_id = ? and {_MANAGER} and {_TEAM_BY_MANAGER}"
+        " order by hired_on desc, manager_name",
+        [account_id, manager, manager, team, account_id, team],
+    )
+    if "first_month_at_median" in frame.columns:
+        frame["first_month_at_median"] = pd.to_datetime(frame["first_month_at_median"]).dt.date
+    return frame
+
+
+def target_months(account_id: int) -> list[date]:
+    if not has("mart_scorecard_target_suggestions"):
+        return []
+    found = select(
+        "select distinct target_month_start from marts.mart_scorecard_target_suggestions where account_id = ?"
+        " order by target_month_start desc",
+        [account_id],
+    )
+    return list(pd.to_datetime(found["target_month_start"]).dt.date)
+
+
+def target_suggestions(account_id: int, target_month: date) -> pd.DataFrame:
+    """The scorecard's suggested targets for `target_month`, per role and KPI, beside the current ones."""
+    if not has("mart_scorecard_target_suggestions"):
+        return pd.DataFrame()
+    frame = select(
+        f"select {', '.join(TARGET_COLUMNS)} from marts.mart_scorecard_target_suggestions"
+        " where account_id = ? and target_month_start = ? order by scorecard_role, kpi",
+        [account_id, target_month],
+    )
+    for column in ("basis_from_month", "basis_to_month", "target_month_start"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    return frame
+
+
+def pipeline_snapshots(account_id: int, pipeline: int, until: date, team: int | None = None,
+                       manager: int | None = None) -> pd.DataFrame:
+    """Open leads and their amount per snapshot day in one pipeline, up to `until` (exclusive), oldest first."""
+    if not has("fct_pipeline_daily_snapshots"):
+        return pd.DataFrame()
+    frame = select(
+        "select snapshot_day, count(*) as open_leads_count, sum(price_amount) as open_amount"
+        " from marts.fct_pipeline_daily_snapshots"
+        f" where account_id = ? and pipeline_id = ? and snapshot_day < ? and {_MANAGER} and {_TEAM_BY_MANAGER}"
+        " group by snapshot_day order by snapshot_day",
+        [account_id, pipeline, until, manager, manager, team, account_id, team],
+    )
+    frame["snapshot_day"] = pd.to_datetime(frame["snapshot_day"]).dt.date
+    return frame

@@ -16,7 +16,8 @@ from streamlit_app.labels import Lang, t
 
 PAGES_DIR = Path(__file__).resolve().parent / "report_pages"
 # name = file stem = URL path (`/funnel?month=…`) = labels key of the title; the first is the home page (`/`).
-PAGES = ("overview", "funnel", "managers", "manager", "scorecard", "alerts", "quality")
+PAGES = ("overview", "funnel", "pipeline_history", "managers", "manager", "onboarding", "scorecard", "targets",
+         "marketing", "alerts", "quality")
 
 
 def titles(lang: Lang) -> dict[str, str]:

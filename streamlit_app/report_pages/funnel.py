@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_app import columns, data
+from streamlit_app import charts, columns, data
 from streamlit_app.context import Context, current
 from streamlit_app.labels import stage_role_label, t
 from streamlit_app.ui import lead_list, table
@@ -37,16 +37,13 @@ def funnel(ctx: Context) -> None:
         st.caption(t(lang, "team_funnel_note"))
     shown = frame.assign(stage_role=frame["stage_role"].map(lambda role: stage_role_label(lang, role)))
 
-    def label(column: str) -> str:
-        return columns.label(column, lang)
-
     reached = "leads_reached_count" if "leads_reached_count" in frame.columns else "leads_entered_count"
     funnel_rows = frame[~frame["stage_role"].isin(["lost"])]
     if funnel_rows[reached].notna().any():
         st.subheader(t(lang, "funnel_chart"))
         # with horizontal=True, x_label names the stage axis (`x`) and y_label the counts
-        st.bar_chart(funnel_rows, x="status_name", y=reached, horizontal=True, sort=False,
-                     x_label=label("status_name"), y_label=label(reached))
+        charts.draw(charts.series(funnel_rows, "status_name", [reached], lang, horizontal=True,
+                                  colors=[charts.BLUE]), lang, key="chart_funnel")
 
     st.subheader(t(lang, "stage_table"))
     table(shown, "funnel", ctx)
@@ -54,17 +51,15 @@ def funnel(ctx: Context) -> None:
 
     st.subheader(t(lang, "dropoff"))
     counts = ["leads_entered_count", "leads_advanced_count", "leads_lost_count"]
-    chart = frame[["status_name", *counts]].rename(columns={c: label(c) for c in counts})
-    # entered blue, advanced green, lost red, in the order of `counts`
-    st.bar_chart(chart, x="status_name", y=[label(c) for c in counts], sort=False, stack=False,
-                 color=["#1f77b4", "#2ca02c", "#d62728"], x_label=label("status_name"))
+    # entered blue, advanced green, lost red, in the order of `counts`, side by side
+    charts.draw(charts.series(frame, "status_name", counts, lang, colors=[charts.BLUE, charts.GREEN, charts.RED],
+                              horizontal=True, y_title=t(lang, "chart_leads")), lang, key="chart_dropoff")
 
     if "median_hours_in_stage" in frame.columns and frame["median_hours_in_stage"].notna().any():
         st.subheader(t(lang, "time_in_stage"))
         hours = ["median_hours_in_stage", "p90_hours_in_stage"]
-        timing = frame[["status_name", *hours]].rename(columns={c: label(c) for c in hours})
-        st.bar_chart(timing, x="status_name", y=[label(c) for c in hours], sort=False, stack=False,
-                     x_label=label("status_name"))
+        charts.draw(charts.series(frame, "status_name", hours, lang, colors=[charts.BLUE, charts.GREY],
+                                  horizontal=True, y_title=t(lang, "time_in_stage")), lang, key="chart_time_in_stage")
 
     st.subheader(t(lang, "loss_reasons"))
     if not data.has("mart_funnel_loss_reasons"):
@@ -77,8 +72,8 @@ def funnel(ctx: Context) -> None:
         st.info(t(lang, "no_loss_reasons", month=ctx.month_text))
         return
     by_reason = reasons.groupby("loss_reason_name", dropna=False, sort=False)["leads_lost_count"].sum()
-    st.bar_chart(by_reason.reset_index(), x="loss_reason_name", y="leads_lost_count", horizontal=True,
-                 x_label=label("loss_reason_name"), y_label=label("leads_lost_count"))
+    charts.draw(charts.series(by_reason.reset_index(), "loss_reason_name", ["leads_lost_count"], lang,
+                              horizontal=True, colors=[charts.RED]), lang, key="chart_loss_reasons")
     table(reasons, "loss_reasons", ctx)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_app import columns, data, formatting
+from streamlit_app import charts, columns, data
 from streamlit_app.context import Context, current, next_month
 from streamlit_app.labels import t
 from streamlit_app.ui import (
@@ -41,22 +41,18 @@ def manager(ctx: Context) -> None:
     cards(row, before, data.KPI_COLUMNS, ctx)
     plan_cards(row, ctx)
 
-    def label(column: str) -> str:
-        return columns.label(column, lang)
-
     history = kpis[kpis["month_start"] <= ctx.month].sort_values("month_start")
     st.subheader(t(lang, "trend_revenue"))
     money = ("revenue_amount", "plan_revenue_amount")
-    lines = history[["month_start", *money]].rename(columns={c: label(c) for c in money})
-    st.line_chart(lines, x="month_start", y=[label(c) for c in money], x_label=t(lang, "month"),
-                  y_label=formatting.currency_symbol(ctx.currency, lang))
+    charts.draw(charts.series(history, "month_start", money, lang, currency=ctx.currency, mark="line",
+                              colors=[charts.BLUE, charts.GREY]), lang, key="chart_trend_revenue")
 
     weekly = data.manager_weekly(ctx.account_id, manager_id, next_month(ctx.month))
     if not weekly.empty:
         st.subheader(t(lang, "trend_activity"))
         activity = ["calls_count", "meetings_count", "new_leads_count"]
-        st.line_chart(weekly.rename(columns={c: label(c) for c in activity}), x="week_start",
-                      y=[label(c) for c in activity], x_label=label("week_start"))
+        charts.draw(charts.series(weekly, "week_start", activity, lang, mark="line", x_kind="week",
+                                  y_kind="count", y_title=t(lang, "chart_measure")), lang, key="chart_trend_activity")
 
     st.subheader(t(lang, "monthly_kpis"))
     shown = ["month_start", *[c for c in data.TREND_COLUMNS if c in history.columns]]

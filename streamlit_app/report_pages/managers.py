@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_app import columns, data
+from streamlit_app import charts, data
 from streamlit_app.context import Context, current
 from streamlit_app.labels import t
 from streamlit_app.ui import pipeline_not_applicable, role_label, table
@@ -34,8 +34,9 @@ def managers(ctx: Context) -> None:
         table(compared, "comparison", ctx)
 
     st.subheader(t(lang, "calls_vs_deals"))
-    st.scatter_chart(frame, x="calls_count", y="deals_won_count", color="manager_name",
-                     x_label=columns.label("calls_count", lang), y_label=columns.label("deals_won_count", lang))
+    # every manager labelled on the point and listed in the legend
+    charts.draw(charts.labelled_scatter(frame, "calls_count", "deals_won_count", "manager_name", lang), lang,
+                key="chart_calls_vs_deals")
 
 
 managers(current())

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import columns, data, formatting
+from streamlit_app import charts, data, formatting
 from streamlit_app.alert_text import alert_message
 from streamlit_app.context import Context, current
 from streamlit_app.labels import t
@@ -101,9 +101,8 @@ def overview(ctx: Context) -> None:
 
     st.subheader(t(lang, "revenue_by_month"))
     history = kpis[kpis["month_start"] <= ctx.month].sort_values("month_start")
-    chart = history.assign(month=history["month_start"].map(lambda m: formatting.month(m, lang)))
-    st.bar_chart(chart, x="month", y="revenue_amount", sort=False, x_label=t(lang, "month"),
-                 y_label=f"{columns.label('revenue_amount', lang)}, {formatting.currency_symbol(ctx.currency, lang)}")
+    charts.draw(charts.series(history, "month_start", ["revenue_amount"], lang, currency=ctx.currency,
+                              colors=[charts.BLUE]), lang, key="chart_revenue_by_month")
     shown = [c for c in ("month_start", *data.KPI_COLUMNS, *data.PLAN_COLUMNS, "new_leads_count")
              if c in history.columns]
     table(history[shown].sort_values("month_start", ascending=False), "overview", ctx)

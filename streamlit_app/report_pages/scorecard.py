@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from streamlit_app import columns, data
+from streamlit_app import charts, columns, data
 from streamlit_app.context import Context, current
 from streamlit_app.labels import t
 from streamlit_app.ui import pipeline_not_applicable, role_label, scorecard_kinds, table
@@ -27,18 +27,14 @@ def scorecard(ctx: Context) -> None:
     long = frame.assign(kpi_label=frame["kpi"].map(kpi_names))
     order = list(dict.fromkeys(long["manager_name"]))  # by rank, best first
     st.subheader(f"{t(lang, 'heatmap')} · {ctx.month_text}")
-    base = alt.Chart(long).encode(
-        x=alt.X("kpi_label:N", title=t(lang, "kpi")),
-        y=alt.Y("manager_name:N", sort=order, title=t(lang, "manager_name")),
-    )
-    heat = base.mark_rect().encode(
-        color=alt.Color("attainment:Q", title=t(lang, "attainment"),
-                        scale=alt.Scale(domain=[0, 1, 1.5], range=["#d62728", "#ffdd57", "#2ca02c"])),
-        tooltip=["manager_name", "kpi_label", "scorecard_role", "weight", "target", "actual",
-                 alt.Tooltip("attainment:Q", format=".0%")],
-    )
-    labels = base.mark_text(fontSize=11).encode(text=alt.Text("attainment:Q", format=".0%"))
-    st.altair_chart(heat + labels, width="stretch")
+    heat = charts.heatmap(
+        long, "kpi_label", "manager_name", "attainment", lang, x_order=list(kpi_names.values()), y_order=order,
+        x_title=t(lang, "kpi"), y_title=t(lang, "manager_name"), domain=[0, 1, 1.5],
+        palette=["#d62728", "#ffdd57", "#2ca02c"],
+        tooltip=[charts.tooltip("manager_name", lang, field_type="N"), alt.Tooltip("kpi_label:N", title=t(lang, "kpi")),
+                 charts.tooltip("scorecard_role", lang, field_type="N"), charts.tooltip("weight", lang),
+                 charts.tooltip("attainment", lang)])
+    charts.draw(heat, lang, key="chart_heatmap")
 
     st.subheader(t(lang, "scorecard_matrix"))
     matrix = frame.pivot_table(index=["manager_name", "scorecard_role", "total_score", "score_rank"],

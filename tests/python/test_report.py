@@ -134,7 +134,8 @@ def test_english_labels(serving: Path) -> None:
     assert "Revenue" in [m.label for m in at.metric]
     assert at.title[0].value == "amoCRM sales · Overview"
     assert list(navigation.titles("en").values()) == [
-        "Overview", "Funnel", "Managers", "Manager drill-down", "Scorecard", "Alerts", "Data quality"]
+        "Overview", "Funnel", "Pipeline by day", "Managers", "Manager drill-down", "Onboarding", "Scorecard",
+        "Scorecard targets", "Marketing", "Alerts", "Data quality"]
     assert list(navigation.titles("ru").values())[:2] == ["Обзор", "Воронка"]
     # a page's file and URL path are its name, the same in either language
     assert all((navigation.PAGES_DIR / f"{name}.py").is_file() for name in navigation.PAGES)

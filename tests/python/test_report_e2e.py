@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -29,12 +30,14 @@ from urllib.parse import urlencode, urlparse
 import duckdb
 import pytest
 from local_processes import free_port, wait_for
+from report_language import data_values, problems
+
+from streamlit_app.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "streamlit_app" / "app.py"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("AMOKPI_CHROMIUM", "/usr/bin/chromium")
-PAGES = ("overview", "funnel", "managers", "manager", "scorecard", "alerts", "quality")
 RENDER_TIMEOUT = 60.0
 
 # The page is rendered when Streamlit's script has finished, the title is drawn, nothing is a
@@ -286,8 +289,17 @@ def settled(tab: DevTools, check: Callable[[dict], bool], timeout: float = 20.0)
 # ---------------------------------------------------------------- tests
 
 
-def test_every_page_renders_in_chromium(report_url: str, browser: str) -> None:
+# The text a reader sees: the page's text and the charts' (SVG) axis labels, titles and legends. The tables'
+# cells are drawn on a canvas (their accessible copy holds the raw values): test_report_pages checks them.
+VISIBLE_TEXT_JS = "document.body.innerText"
+CHART_TEXT_JS = ("JSON.stringify([...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg text')]"
+                 ".map(t => t.textContent))")
+GROUPED = {"ru": re.compile(r"^-?\d{1,3}(\u00a0\d{3})+$"), "en": re.compile(r"^-?\d{1,3}(,\d{3})+$")}
+
+
+def test_every_page_renders_in_chromium(report_url: str, browser: str, serving_copy: Path) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    values = data_values(serving_copy)
     tab = open_tab(browser)
     times: dict[str, float] = {}
     try:
@@ -305,6 +317,12 @@ def test_every_page_renders_in_chromium(report_url: str, browser: str) -> None:
                     assert state["tables"] >= 1, (page, lang, state)
                 if page == "overview":  # the navigation's titles are in the reader's language
                     assert state["nav"][:2] == (["Обзор", "Воронка"] if lang == "ru" else ["Overview", "Funnel"])
+                # the reader's language only: no key, no None, no other language, the language's number formats
+                text = str(tab.evaluate(VISIBLE_TEXT_JS))
+                assert not problems([text], lang, values), (page, lang, problems([text], lang, values))
+                chart_text = json.loads(str(tab.evaluate(CHART_TEXT_JS) or "[]"))
+                if page in ("overview", "marketing"):  # money axes group thousands the language's way
+                    assert any(GROUPED[lang].match(label) for label in chart_text), (page, lang, chart_text)
     finally:
         tab.close()
     (SCREENSHOTS / "load_times.json").write_text(json.dumps(times, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 from collections.abc import Iterator, Sequence
@@ -14,13 +15,14 @@ import duckdb
 import pandas as pd
 import pytest
 import streamlit as st
+from report_language import data_values, problems
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from streamlit_app import formatting
+from streamlit_app import columns, formatting
+from streamlit_app.navigation import PAGES
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
-PAGES = ("overview", "funnel", "managers", "manager", "scorecard", "alerts", "quality")
 
 
 @pytest.fixture(autouse=True)
@@ -669,3 +671,147 @@ def test_drill_down_without_its_marts_says_so(serving: Path) -> None:
     at = open_page("manager")
     if not scalar(serving, "select count(*) from information_schema.tables where table_name = 'fct_kpi_leads'"):
         assert any("fct_kpi_leads" in i.value for i in at.info)
+# ---------------------------------------------------------------- marketing, onboarding, targets, snapshots
+
+
+def currency(path: Path) -> str:
+    return str(scalar(path, "select any_value(currency) from marts.mart_department_kpi_monthly"))
+
+
+def source_name(source: str, lang: str) -> str:
+    return {"(all sources)": {"ru": "Все источники", "en": "All sources"}[lang],
+            "(not set)": {"ru": "Источник не указан", "en": "Source not set"}[lang]}.get(source, source)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_marketing_shows_the_mart(serving: Path, lang: str) -> None:
+    month = newest_month(serving)
+    rows = mart(serving, "select * from marts.mart_marketing_monthly where month_start = ?", [month])
+    at = open_page("marketing", lang=lang)
+    shown = table(at, "marketing_sources").set_index("lead_source")
+    assert sorted(shown.index) == sorted(source_name(s, lang) for s in rows["lead_source"])
+    for _, row in rows.iterrows():
+        cell = shown.loc[source_name(row["lead_source"], lang)]
+        for column in ("leads_created_count", "revenue_amount", "marketing_spend_amount", "cac_amount",
+                       "marketing_roi_rate"):
+            assert cell[column] == pytest.approx(row[column], nan_ok=True), (row["lead_source"], column)
+    total = rows[rows["is_all_sources"]].iloc[0]
+    cards = metrics(at)
+    assert cards[columns.label("cac_amount", lang)].value == formatting.money(total["cac_amount"], currency(serving),
+                                                                               lang)
+    assert cards[columns.label("sales_profitability_rate", lang)].value == formatting.percent(
+        total["sales_profitability_rate"], lang)
+    history = table(at, "marketing_history")
+    months = scalar(serving, "select count(*) from marts.mart_marketing_monthly where is_all_sources"
+                    " and month_start <= ?", [month])
+    assert len(history) == months
+
+
+def test_onboarding_shows_the_mart_and_honours_the_team(serving: Path) -> None:
+    rows = mart(serving, "select manager_id, manager_name, onboarding_days from marts.mart_manager_onboarding")
+    at = open_page("onboarding")
+    shown = table(at, "onboarding").set_index("manager_id")
+    assert sorted(shown.index) == sorted(rows["manager_id"])
+    for _, row in rows.iterrows():
+        days = [shown.loc[row["manager_id"], "onboarding_days"], row["onboarding_days"]]
+        assert [None if pd.isna(d) else int(d) for d in days][0] == [None if pd.isna(d) else int(d) for d in days][1]
+    team, _, _ = busiest_team_manager(serving, newest_month(serving))
+    members = mart(serving, "select manager_id from marts.dim_managers where group_id = ?", [team])
+    narrowed = table(open_page("onboarding", team=team), "onboarding")
+    assert set(narrowed["manager_id"]) == set(rows["manager_id"]) & set(members["manager_id"])
+
+
+def test_targets_show_the_suggestions_beside_the_current_ones(serving: Path) -> None:
+    month = newest_month(serving)
+    target_month = (pd.Timestamp(month) + pd.offsets.MonthBegin(1)).date()
+    rows = mart(serving, "select scorecard_role, kpi, current_target, suggested_target"
+                " from marts.mart_scorecard_target_suggestions where target_month_start = ?", [target_month])
+    assert not rows.empty
+    for lang in ("ru", "en"):
+        at = open_page("targets", lang=lang)
+        shown = table(at, "targets")
+        assert len(shown) == len(rows)
+        texts = shown_text(at, "targets")
+        assert set(texts["kpi"]) == {columns.label(k, lang) for k in rows["kpi"]}  # registry labels, not keys
+
+        def triples(frame: pd.DataFrame) -> list[tuple[str, float, float]]:
+            return sorted((str(r.kpi), round(float(r.current_target), 9), round(float(r.suggested_target), 9))
+                          for r in frame.itertuples())
+
+        assert triples(shown) == triples(rows)
+        assert len(at.get("vega_lite_chart")) == rows["kpi"].nunique()
+
+
+def test_pipeline_history_shows_the_open_pipeline_per_day(serving: Path) -> None:
+    pipeline = int(scalar(serving, "select min(pipeline_id) from marts.mart_funnel_stages"))
+    rows = mart(serving, "select snapshot_day, count(*) as n, sum(price_amount) as amount"
+                " from marts.fct_pipeline_daily_snapshots where pipeline_id = ? group by 1 order by 1 desc",
+                [pipeline])
+    at = open_page("pipeline_history")
+    shown = table(at, "pipeline_snapshots")
+    assert list(shown["open_leads_count"]) == list(rows["n"])
+    assert list(shown["open_amount"]) == pytest.approx(list(rows["amount"]))
+    manager = int(scalar(serving, "select manager_id from marts.fct_pipeline_daily_snapshots"
+                         " where pipeline_id = ? and manager_id is not null limit 1", [pipeline]))
+    mine = mart(serving, "select count(*) as n from marts.fct_pipeline_daily_snapshots where pipeline_id = ?"
+                " and manager_id = ? group by snapshot_day order by snapshot_day desc", [pipeline, manager])
+    assert list(table(open_page("pipeline_history", manager=manager), "pipeline_snapshots")["open_leads_count"]) \
+        == list(mine["n"])
+
+
+def page_texts(at: AppTest) -> list[str]:
+    """Everything a page draws in its main area as text: headings, notes, cards, tables (headers and the
+    display text of every cell) and the charts' titles, legends and category names."""
+    texts: list[str] = [e.value for kind in ("title", "subheader", "caption", "markdown", "info", "warning")
+                        for e in getattr(at.main, kind)]
+    for m in at.main.metric:
+        texts += [m.label, m.value, str(m.proto.delta or "")]
+    for b in at.download_button:
+        element = at.dataframe[[d.key for d in at.download_button].index(b.key)]
+        config = json.loads(element.proto.columns or "{}")
+        shown = [name for name in shown_text(at, b.key.removeprefix("csv_")).columns
+                 if name not in columns.HIDDEN and not config.get(name, {}).get("hidden")]
+        texts += shown_text(at, b.key.removeprefix("csv_"))[shown].astype(str).to_numpy().ravel().tolist()
+        texts += [config.get(name, {}).get("label") or name for name in shown]
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        texts += [str(v) for v in _titles(spec)]
+        for dataset in chart.proto.datasets:  # the long frames' measure names are the legend's entries
+            frame = dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data)
+            for column in frame.columns:
+                if frame[column].dtype == object:
+                    texts += frame[column].dropna().astype(str).tolist()
+    return texts
+
+
+def _titles(node: object) -> Iterator[object]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "title" and isinstance(value, str):
+                yield value
+            else:
+                yield from _titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _titles(value)
+
+
+# The checks' own words (dbt test names, GX messages) are shown as the tools wrote them: quality is left out.
+# The scorecard detail tables show the mart's role and direction codes (junior, up, down): the tables' owner fixes.
+_RAW_CODES = pytest.mark.xfail(reason="scorecard detail shows raw role/direction codes", strict=False)
+LANGUAGE_PAGES = [pytest.param(p, marks=_RAW_CODES) if p in ("manager", "scorecard") else p
+                  for p in PAGES if p != "quality"]
+
+
+@pytest.mark.parametrize("page", LANGUAGE_PAGES)
+def test_pages_speak_the_readers_language(serving: Path, page: str) -> None:
+    """No key, no None, no other language, Russian number formats in Russian: in text, tables and charts."""
+    values = data_values(serving)
+    for lang in ("ru", "en"):
+        at = open_page(page, lang=lang)
+        texts = page_texts(at)
+        assert len(texts) > 10, (page, lang)
+        assert not problems(texts, lang, values), (page, lang, problems(texts, lang, values))
+        for chart in at.get("vega_lite_chart"):  # axes in the reader's locale
+            number = json.loads(chart.proto.spec)["config"]["locale"]["number"]
+            assert (number["decimal"], number["thousands"]) == ((",", "\u00a0") if lang == "ru" else (".", ","))
