@@ -766,12 +766,15 @@ def page_texts(at: AppTest) -> list[str]:
                         for e in getattr(at.main, kind)]
     for m in at.main.metric:
         texts += [m.label, m.value, str(m.proto.delta or "")]
-    for b in at.download_button:
-        element = at.dataframe[[d.key for d in at.download_button].index(b.key)]
+    csv_keys = [b.key for b in at.download_button if b.key.startswith("csv_")]  # one per table
+    for key in csv_keys:
+        element = at.dataframe[csv_keys.index(key)]
         config = json.loads(element.proto.columns or "{}")
-        shown = [name for name in shown_text(at, b.key.removeprefix("csv_")).columns
-                 if name not in columns.HIDDEN and not config.get(name, {}).get("hidden")]
-        texts += shown_text(at, b.key.removeprefix("csv_"))[shown].astype(str).to_numpy().ravel().tolist()
+        # link cells show a name over an address: the address is not text a reader reads
+        shown = [name for name in shown_text(at, key.removeprefix("csv_")).columns
+                 if name not in columns.HIDDEN and not config.get(name, {}).get("hidden")
+                 and config.get(name, {}).get("type_config", {}).get("type") != "link"]
+        texts += shown_text(at, key.removeprefix("csv_"))[shown].astype(str).to_numpy().ravel().tolist()
         texts += [config.get(name, {}).get("label") or name for name in shown]
     for chart in at.get("vega_lite_chart"):
         spec = json.loads(chart.proto.spec)
