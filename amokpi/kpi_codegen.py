@@ -49,7 +49,7 @@ def _jinja(value: object) -> str:
 
 def macro_text(kpis: dict[str, Kpi]) -> str:
     fields = ("name", "unit", "data_type", "direction", "is_additive", "is_never_null", "is_per_team",
-              "min_value", "max_value", "numerator", "denominator", "alert_base", "is_compared")
+              "min_value", "max_value", "numerator", "denominator", "alert_base", "lead_condition", "is_compared")
     rows = []
     for kpi in kpis.values():
         pairs = ", ".join(f"'{field}': {_jinja(getattr(kpi, field))}" for field in fields)

@@ -32,3 +32,34 @@
         {%- endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- A count of leads: the sum of the int_kpi_facts rows the KPI's registry `lead_condition` names,
+    so int_kpi_monthly's figure and fct_kpi_leads' list share one condition. -#}
+{% macro kpi_lead_count(kpi_name) -%}
+    {%- set entry = amokpi.kpi(kpi_name) -%}
+    {%- if not entry.lead_condition -%}
+        {{ exceptions.raise_compiler_error("KPI " ~ kpi_name ~ " has no lead_condition in the registry") }}
+    {%- endif -%}
+    sum(case when {{ entry.lead_condition }} then 1 else 0 end)
+{%- endmacro %}
+
+{#- The registry's lead-count KPIs (those with a lead_condition), in registry order. -#}
+{% macro kpi_lead_kpis() -%}
+    {{ return(amokpi.kpi_registry() | selectattr('lead_condition') | list) }}
+{%- endmacro %}
+
+{#- fct_kpi_leads' rows: for each lead-count KPI, the leads of `relation` (int_kpi_facts) its
+    lead_condition names, per account × month × manager, with how many facts each contributes. -#}
+{% macro kpi_lead_rows(relation) -%}
+    {%- for kpi in amokpi.kpi_lead_kpis() %}
+    select
+        account_id, month_start, manager_id, '{{ kpi.name }}' as kpi_name, lead_id,
+        count(*) as facts_count
+    from {{ relation }}
+    where {{ kpi.lead_condition }}
+    group by 1, 2, 3, 4, 5
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
