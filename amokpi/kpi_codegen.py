@@ -6,7 +6,7 @@ dbt cannot read a CSV at compile time nor loop inside YAML, so three kinds of fi
 - `dbt_project/macros/kpi_registry.sql`: the `amokpi.kpi_registry()` macro, the registry as a list of
   dicts for the models (int_kpi_monthly's ratios and casts, the marts' column lists, the alerts);
 - `models/marts/_kpi_docs.md`: one doc block per KPI, its description;
-- the KPI columns of the manager-KPI mart contracts (type, description, tests from the registry's
+- the KPI columns of the manager-KPI mart contracts (monthly and periods; type, description, tests from the registry's
   bounds), in registry order, between the mart's own leading and trailing columns; likewise the
   is_compared KPIs of mart_manager_comparison.
 
@@ -31,6 +31,8 @@ KPI_MARTS = {
     Path("models/marts/managers/mart_manager_kpi_monthly.yml"): False,
     Path("models/marts/managers/mart_team_kpi_monthly.yml"): True,
     Path("models/marts/managers/mart_department_kpi_monthly.yml"): False,
+    # quarter and year to date, with team rows
+    Path("models/marts/managers/mart_manager_kpi_periods.yml"): True,
 }
 # the side-by-side comparison: the registry's is_compared KPIs, all doubles (team averages are fractional)
 COMPARISON = Path("models/marts/scorecard/mart_manager_comparison.yml")

@@ -214,3 +214,11 @@ def kpi_lead_rows(relation):
 def funnel_stage_lead_rows(relation):
     return (f"select account_id, pipeline_id, status_id, month_start, 'leads_entered_count' as kpi_name, lead_id,"
             f" manager_id from {relation}")
+
+
+def column_or_null(relation, column, data_type):
+    return f"cast({column} as {data_type})"
+
+
+def kpi_aggregates():
+    return "count(distinct manager_id) as managers_count, sum(case when is_call then 1 else 0 end) as calls_count"
