@@ -63,3 +63,45 @@
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The KPIs mart_manager_pipeline_kpi_monthly carries: the counts of leads (a lead_condition), and
+    the ratios whose numerator and denominator are made of them only (amokpi/kpi_codegen.py applies
+    the same rule to the contract). -#}
+{% macro kpi_pipeline_kpis() -%}
+    {%- set lead_names = amokpi.kpi_lead_kpis() | map(attribute='name') | list -%}
+    {%- set chosen = [] -%}
+    {%- for kpi in amokpi.kpi_registry() -%}
+        {%- if kpi.lead_condition -%}
+            {%- do chosen.append(kpi) -%}
+        {%- elif kpi.numerator -%}
+            {%- set parts = modules.re.findall('[a-z_][a-z0-9_]*', kpi.numerator ~ ' ' ~ kpi.denominator) -%}
+            {%- if parts | reject('in', lead_names) | list | length == 0 -%}
+                {%- do chosen.append(kpi) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(chosen) }}
+{%- endmacro %}
+
+{#- mart_manager_pipeline_kpi_monthly's aggregates: each lead count of amokpi.kpi_pipeline_kpis(). -#}
+{% macro kpi_pipeline_aggregates() -%}
+    {%- for kpi in amokpi.kpi_pipeline_kpis() if kpi.lead_condition %}
+    {{ amokpi.kpi_lead_count(kpi.name) }} as {{ kpi.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- ...and its KPI columns, in registry order: a ratio from its counts, a count cast. -#}
+{% macro kpi_pipeline_values() -%}
+    {%- for kpi in amokpi.kpi_pipeline_kpis() %}
+        {%- if kpi.numerator %}
+        {{ amokpi.safe_divide(kpi.numerator, kpi.denominator) }} as {{ kpi.name }}
+        {%- else %}
+        cast({{ kpi.name }} as bigint) as {{ kpi.name }}
+        {%- endif %}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- True for an int_kpi_facts row that counts in any count of leads. -#}
+{% macro kpi_lead_any_condition() -%}
+    ({%- for kpi in amokpi.kpi_lead_kpis() %}({{ kpi.lead_condition }}){{ ' or ' if not loop.last }}{% endfor -%})
+{%- endmacro %}

@@ -222,3 +222,15 @@ def column_or_null(relation, column, data_type):
 
 def kpi_aggregates():
     return "count(distinct manager_id) as managers_count, sum(case when is_call then 1 else 0 end) as calls_count"
+
+
+def kpi_pipeline_aggregates():
+    return "sum(case when is_deal_won then 1 else 0 end) as deals_won_count"
+
+
+def kpi_pipeline_values():
+    return "cast(deals_won_count as bigint) as deals_won_count"
+
+
+def kpi_lead_any_condition():
+    return "(is_new_lead or is_deal_won)"
