@@ -2,7 +2,8 @@
 
 One row per KPI column of int_kpi_monthly (and so of the three manager-KPI marts): its Russian and
 English label, unit, direction, whether it adds up across managers, the bounds its values keep, and
-for a ratio its numerator and denominator. Everything else reads it:
+for a ratio its numerator and denominator; for a count of leads its `lead_condition` (the int_kpi_facts
+flags it counts, which int_kpi_monthly sums and fct_kpi_leads lists). Everything else reads it:
 
 - dbt: the seed is a table (`kpi_registry`, published with the marts, so BI tools get the labels and
   units too), and `python -m amokpi.kpi_codegen` turns it into the `amokpi.kpi_registry()` macro the
@@ -50,6 +51,7 @@ class Kpi:
     numerator: str | None  # a ratio KPI: numerator / denominator, NULL when the denominator is 0
     denominator: str | None
     alert_base: str | None  # watched by the comparison alerts; the count the minimum base applies to
+    lead_condition: str | None  # a count of leads: the int_kpi_facts flag expression it counts (drill-down)
     is_compared: bool  # shown in the side-by-side comparison mart
     description: str
 
@@ -102,6 +104,9 @@ def parse(path: Path) -> dict[str, Kpi]:
                 raise RegistryError(f"{path.name} line {line}: {name} needs both a numerator and a denominator")
             if not row["label_ru"].strip() or not row["label_en"].strip() or not row["description"].strip():
                 raise RegistryError(f"{path.name} line {line}: {name} needs label_ru, label_en and a description")
+            lead_condition = _text(row, "lead_condition") if "lead_condition" in row else None
+            if lead_condition is not None and (row["unit"] != "count" or numerator is not None):
+                raise RegistryError(f"{path.name} line {line}: {name}: only a count KPI can have a lead_condition")
             kpis[name] = Kpi(
                 name=name,
                 label_ru=row["label_ru"].strip(),
@@ -116,6 +121,7 @@ def parse(path: Path) -> dict[str, Kpi]:
                 numerator=numerator,
                 denominator=denominator,
                 alert_base=_text(row, "alert_base"),
+                lead_condition=lead_condition,
                 is_compared=_flag(row, "is_compared", line),
                 description=row["description"].strip(),
             )

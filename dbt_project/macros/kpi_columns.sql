@@ -32,3 +32,76 @@
         {%- endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- A count of leads: the sum of the int_kpi_facts rows the KPI's registry `lead_condition` names,
+    so int_kpi_monthly's figure and fct_kpi_leads' list share one condition. -#}
+{% macro kpi_lead_count(kpi_name) -%}
+    {%- set entry = amokpi.kpi(kpi_name) -%}
+    {%- if not entry.lead_condition -%}
+        {{ exceptions.raise_compiler_error("KPI " ~ kpi_name ~ " has no lead_condition in the registry") }}
+    {%- endif -%}
+    sum(case when {{ entry.lead_condition }} then 1 else 0 end)
+{%- endmacro %}
+
+{#- The registry's lead-count KPIs (those with a lead_condition), in registry order. -#}
+{% macro kpi_lead_kpis() -%}
+    {{ return(amokpi.kpi_registry() | selectattr('lead_condition') | list) }}
+{%- endmacro %}
+
+{#- fct_kpi_leads' rows: for each lead-count KPI, the leads of `relation` (int_kpi_facts) its
+    lead_condition names, per account × month × manager, with how many facts each contributes. -#}
+{% macro kpi_lead_rows(relation) -%}
+    {%- for kpi in amokpi.kpi_lead_kpis() %}
+    select
+        account_id, month_start, manager_id, '{{ kpi.name }}' as kpi_name, lead_id,
+        count(*) as facts_count
+    from {{ relation }}
+    where {{ kpi.lead_condition }}
+    group by 1, 2, 3, 4, 5
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The KPIs mart_manager_pipeline_kpi_monthly carries: the counts of leads (a lead_condition), and
+    the ratios whose numerator and denominator are made of them only (amokpi/kpi_codegen.py applies
+    the same rule to the contract). -#}
+{% macro kpi_pipeline_kpis() -%}
+    {%- set lead_names = amokpi.kpi_lead_kpis() | map(attribute='name') | list -%}
+    {%- set chosen = [] -%}
+    {%- for kpi in amokpi.kpi_registry() -%}
+        {%- if kpi.lead_condition -%}
+            {%- do chosen.append(kpi) -%}
+        {%- elif kpi.numerator -%}
+            {%- set parts = modules.re.findall('[a-z_][a-z0-9_]*', kpi.numerator ~ ' ' ~ kpi.denominator) -%}
+            {%- if parts | reject('in', lead_names) | list | length == 0 -%}
+                {%- do chosen.append(kpi) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(chosen) }}
+{%- endmacro %}
+
+{#- mart_manager_pipeline_kpi_monthly's aggregates: each lead count of amokpi.kpi_pipeline_kpis(). -#}
+{% macro kpi_pipeline_aggregates() -%}
+    {%- for kpi in amokpi.kpi_pipeline_kpis() if kpi.lead_condition %}
+    {{ amokpi.kpi_lead_count(kpi.name) }} as {{ kpi.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- ...and its KPI columns, in registry order: a ratio from its counts, a count cast. -#}
+{% macro kpi_pipeline_values() -%}
+    {%- for kpi in amokpi.kpi_pipeline_kpis() %}
+        {%- if kpi.numerator %}
+        {{ amokpi.safe_divide(kpi.numerator, kpi.denominator) }} as {{ kpi.name }}
+        {%- else %}
+        cast({{ kpi.name }} as bigint) as {{ kpi.name }}
+        {%- endif %}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- True for an int_kpi_facts row that counts in any count of leads. -#}
+{% macro kpi_lead_any_condition() -%}
+    ({%- for kpi in amokpi.kpi_lead_kpis() %}({{ kpi.lead_condition }}){{ ' or ' if not loop.last }}{% endfor -%})
+{%- endmacro %}

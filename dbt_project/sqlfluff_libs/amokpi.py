@@ -187,3 +187,50 @@ def alert_kpi_values(relation):
         f" from {relation}"
         for k in alert_kpis()
     )
+
+
+def kpi_lead_kpis():
+    return [entry for entry in kpi_registry() if entry.get("lead_condition")]
+
+
+def kpi_lead_count(kpi_name):
+    return f"sum(case when {kpi(kpi_name)['lead_condition']} then 1 else 0 end)"
+
+
+def funnel_lead_counts():
+    return [{"name": "leads_entered_count", "condition": "is_entered"},
+            {"name": "leads_reached_count", "condition": "is_cohort_member and is_reached"}]
+
+
+def funnel_lead_count(count_name):
+    return "sum(case when is_entered then 1 else 0 end)"
+
+
+def kpi_lead_rows(relation):
+    return ("select account_id, month_start, manager_id, 'deals_won_count' as kpi_name, lead_id,"
+            f" count(*) as facts_count from {relation} group by 1, 2, 3, 4, 5")
+
+
+def funnel_stage_lead_rows(relation):
+    return (f"select account_id, pipeline_id, status_id, month_start, 'leads_entered_count' as kpi_name, lead_id,"
+            f" manager_id from {relation}")
+
+
+def column_or_null(relation, column, data_type):
+    return f"cast({column} as {data_type})"
+
+
+def kpi_aggregates():
+    return "count(distinct manager_id) as managers_count, sum(case when is_call then 1 else 0 end) as calls_count"
+
+
+def kpi_pipeline_aggregates():
+    return "sum(case when is_deal_won then 1 else 0 end) as deals_won_count"
+
+
+def kpi_pipeline_values():
+    return "cast(deals_won_count as bigint) as deals_won_count"
+
+
+def kpi_lead_any_condition():
+    return "(is_new_lead or is_deal_won)"

@@ -35,6 +35,7 @@ from ingestion.amocrm.helpers import AccountReader, Tag, card_tag, columns, trim
 from ingestion.amocrm.progress import Progress
 from ingestion.amocrm.raw_schema import RAW_COLUMNS
 from ingestion.amocrm.settings import CALL_NOTE_TYPES, CARDS, EVENT_TYPES, EVENT_WINDOW_SECONDS, PAGE_LIMIT
+from ingestion.amocrm.urls import origin_url
 
 __all__ = ["EVENT_TYPES", "RAW_COLUMNS", "amocrm_source", "make_auth"]
 
@@ -99,7 +100,9 @@ def amocrm_source(
         return resource(reader, name, table, path, key, extra, tag, updated_at=reader.incremental("updated_at"))
 
     return [
-        account_resource(account),
+        # the host the account lives on (amocrm.ru, amocrm.com, kommo.com): only the origin of the
+        # base URL, so links to lead cards can be built; never a path, query or token
+        account_resource({**account, "_base_url": origin_url(base_url)}),
         task_types_resource(reader, task_types),
         users(reader),
         pipelines(reader),

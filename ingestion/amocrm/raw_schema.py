@@ -12,8 +12,9 @@ _ENTITY = {"account_id": _BIGINT, "id": _BIGINT, "name": _TEXT, "responsible_use
            "created_by": _BIGINT, "updated_by": _BIGINT, "created_at": _BIGINT, "updated_at": _BIGINT,
            "closest_task_at": _BIGINT, "is_deleted": _BOOL, "custom_fields_values": _JSON, "_embedded": _JSON}
 RAW_COLUMNS: dict[str, dict[str, str]] = {
+    # _base_url: the origin (scheme://host) of the API base URL the connector read the account from
     "account": {"id": _BIGINT, "name": _TEXT, "subdomain": _TEXT, "currency": _TEXT, "created_at": _BIGINT,
-                "_embedded": _JSON},
+                "_embedded": _JSON, "_base_url": _TEXT},
     "users": {"account_id": _BIGINT, "id": _BIGINT, "name": _TEXT, "email": _TEXT, "_embedded": _JSON,
               "rights__group_id": _BIGINT, "rights__role_id": _BIGINT, "rights__is_active": _BOOL,
               "rights__is_admin": _BOOL},

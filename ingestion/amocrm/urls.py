@@ -21,6 +21,17 @@ def origin(url: str | None) -> tuple[str, str, int] | None:
     return scheme, host, port
 
 
+def origin_url(url: str | None) -> str | None:
+    """The URL's origin as text, `scheme://host` (`:port` when not the scheme's default): what the
+    warehouse may keep of the base URL (the host the account lives on), never a path, query or
+    credentials."""
+    parts = origin(url)
+    if parts is None:
+        return None
+    scheme, host, port = parts
+    return f"{scheme}://{host}" + ("" if _DEFAULT_PORTS.get(scheme) == port else f":{port}")
+
+
 def path_of(url: str | None) -> str:
     """The URL without its query string."""
     return (url or "").split("?", 1)[0]

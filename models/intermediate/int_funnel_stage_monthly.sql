@@ -1,5 +1,6 @@
 {#- One row per account × pipeline × stage × month, plus one per manager (is_manager_level).
-    The single home of the funnel formulas: counts sum int_funnel_facts' flags, manager rows and
+    The single home of the funnel formulas: counts sum int_funnel_facts' flags (the lead counts'
+    conditions in amokpi.funnel_lead_counts, which fct_funnel_stage_leads lists too), manager rows and
     pipeline rows aggregate the same facts, and a rate with a zero denominator is NULL. -#}
 with
 
@@ -19,14 +20,14 @@ aggregated as (
         month_start,
         manager_id,
         grouping(manager_id) = 0 as is_manager_level,
-        sum(case when is_entered then 1 else 0 end) as leads_entered_count,
-        sum(case when is_entered and is_advanced then 1 else 0 end) as leads_advanced_count,
-        sum(case when is_entered and is_lost_here then 1 else 0 end) as leads_lost_count,
+        {{ amokpi.funnel_lead_count('leads_entered_count') }} as leads_entered_count,
+        {{ amokpi.funnel_lead_count('leads_advanced_count') }} as leads_advanced_count,
+        {{ amokpi.funnel_lead_count('leads_lost_count') }} as leads_lost_count,
         {{ amokpi.percentile('hours_in_stage', 0.5) }} as median_hours_in_stage,
         {{ amokpi.percentile('hours_in_stage', 0.9) }} as p90_hours_in_stage,
-        sum(case when is_cohort_member then 1 else 0 end) as cohort_leads_count,
-        sum(case when is_cohort_member and is_reached then 1 else 0 end) as leads_reached_count,
-        sum(case when is_open_at_month_end then 1 else 0 end) as open_leads_count,
+        {{ amokpi.funnel_lead_count('cohort_leads_count') }} as cohort_leads_count,
+        {{ amokpi.funnel_lead_count('leads_reached_count') }} as leads_reached_count,
+        {{ amokpi.funnel_lead_count('open_leads_count') }} as open_leads_count,
         sum(case when is_open_at_month_end then coalesce(open_amount, 0) else 0 end) as pipeline_open_amount
     from funnel_facts
     group by grouping sets (

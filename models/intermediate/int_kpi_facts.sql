@@ -19,7 +19,9 @@
     Deleted leads (junk and duplicates) count in no lead KPI; calls and meetings on them still count.
       spine         one empty row per manager and month since the manager's first activity, so
                     quiet months appear with zero counts
-    The named is_* flags say which rows each KPI counts; int_kpi_monthly aggregates them. -#}
+    lead_id: the lead a fact is about (lead facts; a call attributed to a lead; an event's lead),
+    NULL otherwise. The named is_* flags say which rows each KPI counts; int_kpi_monthly aggregates
+    them, and a count of leads counts its registry lead_condition (fct_kpi_leads lists them). -#}
 
 with
 
@@ -96,6 +98,7 @@ call_facts as (
         {{ amokpi.day_of(amokpi.to_local('calls.called_at', 'accounts.timezone')) }} as occurred_day,
         'call' as fact_type,
         calls.call_key as source_key,
+        calls.lead_id,
         {{ amokpi.kpi_fact_columns({
             'is_call': 'true',
             'is_outgoing_call': 'calls.is_outgoing',
@@ -116,6 +119,7 @@ meeting_facts as (
         meeting_day as occurred_day,
         'meeting' as fact_type,
         cast(task_id as varchar) as source_key,
+        cast(null as bigint) as lead_id,
         {{ amokpi.kpi_fact_columns({'is_meeting': 'true'}) }}
     from meetings
 ),
@@ -128,6 +132,7 @@ lead_created_facts as (
         lead_milestones.created_day as occurred_day,
         'lead_created' as fact_type,
         cast(lead_milestones.lead_id as varchar) as source_key,
+        lead_milestones.lead_id,
         {{ amokpi.kpi_fact_columns({
             'is_new_lead': 'true',
             'is_cohort_won': 'lead_milestones.is_won',
@@ -161,6 +166,7 @@ lead_closed_facts as (
         cast(null as date) as occurred_day,
         'lead_closed' as fact_type,
         cast(lead_milestones.lead_id as varchar) as source_key,
+        lead_milestones.lead_id,
         {{ amokpi.kpi_fact_columns({
             'is_win_rate_eligible': 'true',
             'is_deal_won': 'lead_milestones.is_won',
@@ -190,6 +196,7 @@ lead_qualified_facts as (
         cast(null as date) as occurred_day,
         'lead_qualified' as fact_type,
         cast(lead_id as varchar) as source_key,
+        lead_id,
         {{ amokpi.kpi_fact_columns({'is_qualified': 'true', 'lead_processing_hours': 'lead_processing_hours'}) }}
     from lead_milestones
     where first_qualified_at is not null and not is_deleted
@@ -203,6 +210,7 @@ stage_entry_facts as (
         occurred_day,
         'stage_entry' as fact_type,
         cast(lead_id as varchar) as source_key,
+        lead_id,
         {{ amokpi.kpi_fact_columns({
             'is_proposal_sent': "stage_role = 'proposal'",
             'is_presentation': "stage_role = 'presentation'",
@@ -219,6 +227,7 @@ task_completed_facts as (
         {{ amokpi.day_of(amokpi.to_local('tasks.completed_at', 'accounts.timezone')) }} as occurred_day,
         'task_completed' as fact_type,
         cast(tasks.task_id as varchar) as source_key,
+        cast(null as bigint) as lead_id,
         {{ amokpi.kpi_fact_columns({'is_task_completed': 'true'}) }}
     from tasks
     inner join accounts
@@ -249,6 +258,7 @@ task_overdue_facts as (
         cast(null as date) as occurred_day,
         'task_overdue' as fact_type,
         cast(tasks.task_id as varchar) as source_key,
+        cast(null as bigint) as lead_id,
         {{ amokpi.kpi_fact_columns({'is_task_overdue': 'true'}) }}
     from tasks
     inner join month_cut_offs
@@ -266,6 +276,7 @@ action_facts as (
         cast(null as date) as occurred_day,
         'action' as fact_type,
         events.event_id as source_key,
+        events.lead_id,
         {{ amokpi.kpi_fact_columns({
             'is_action': 'true',
             'is_automated_action': 'coalesce(events.created_by, 0) = 0 or users.user_id is null',
@@ -288,6 +299,7 @@ action_facts as (
         cast(null as date) as occurred_day,
         'action' as fact_type,
         cast(tasks.task_id as varchar) as source_key,
+        cast(null as bigint) as lead_id,
         {{ amokpi.kpi_fact_columns({
             'is_action': 'true',
             'is_automated_action': 'coalesce(tasks.created_by, 0) = 0 or users.user_id is null',
@@ -340,6 +352,7 @@ spine_facts as (
         cast(null as date) as occurred_day,
         'spine' as fact_type,
         cast(null as varchar) as source_key,
+        cast(null as bigint) as lead_id,
         {{ amokpi.kpi_fact_columns({}) }}
     from manager_first_months
     inner join account_months

@@ -1,11 +1,13 @@
 {#- One row per account × month × manager (kpi_grain 'manager', with the group the manager had
     that month), one per team — a user group — (kpi_grain 'team', manager_id null) and one for the
     department (kpi_grain 'department', is_department_total). Every KPI formula of the manager
-    marts lives here, once: counts sum the named flags of int_kpi_facts; team and department rows
+    marts lives here, once: counts sum the named flags of int_kpi_facts (a count of leads sums its
+    registry lead_condition, amokpi.kpi_lead_count, which fct_kpi_leads lists); team and department rows
     aggregate the same rows (never an average of manager rates; medians from the underlying
     leads); a rate with a zero denominator is NULL. A month's facts go to the team the manager
     belonged to in that month (int_manager_groups_monthly), so a reorganisation does not move
-    past months. -#}
+    past months. The aggregates are amokpi.kpi_aggregates(), shared with mart_manager_kpi_periods,
+    which groups the same facts by quarter and year to date. -#}
 with
 
 kpi_facts_ungrouped as (
@@ -53,41 +55,7 @@ aggregated as (
             else 'manager'
         end as kpi_grain,
         grouping(group_id) = 1 as is_department_total,
-        count(distinct case when fact_type = 'spine' then manager_id end) as managers_count,
-        sum(case when is_call then 1 else 0 end) as calls_count,
-        sum(case when is_outgoing_call then 1 else 0 end) as calls_outgoing_count,
-        sum(case when is_incoming_call then 1 else 0 end) as calls_incoming_count,
-        sum(case when is_connected_call then 1 else 0 end) as calls_connected_count,
-        sum(coalesce(connected_call_minutes, 0)) as connected_call_minutes,
-        sum(case when is_meeting then 1 else 0 end) as meetings_count,
-        sum(case when is_new_lead then 1 else 0 end) as new_leads_count,
-        sum(case when is_new_lead and is_cohort_won then 1 else 0 end) as leads_won_from_cohort_count,
-        sum(case when is_win_rate_eligible and is_deal_won then 1 else 0 end) as deals_won_count,
-        sum(case when is_win_rate_eligible and is_deal_lost then 1 else 0 end) as deals_lost_count,
-        sum(case when is_deal_won then coalesce(won_amount, 0) else 0 end) as revenue_amount,
-        {{ amokpi.percentile('first_response_minutes', 0.5) }} as first_response_minutes_median,
-        sum(case when is_new_lead and first_response_minutes is not null then 1 else 0 end)
-            as leads_responded_count,
-        sum(case when is_qualified then 1 else 0 end) as leads_qualified_count,
-        avg(case when is_qualified then lead_processing_hours end) as lead_processing_hours,
-        avg(case when is_deal_won then time_to_close_days end) as time_to_close_days,
-        {{ amokpi.percentile('first_response_minutes', 0.9) }} as first_response_minutes_p90,
-        sum(case when is_proposal_sent then 1 else 0 end) as proposals_sent_count,
-        sum(case when is_presentation then 1 else 0 end) as presentations_count,
-        sum(case when is_presentation_advanced then 1 else 0 end) as presentations_advanced_count,
-        sum(case when is_task_completed then 1 else 0 end) as tasks_completed_count,
-        sum(case when is_task_overdue then 1 else 0 end) as tasks_overdue_count,
-        sum(case when is_new_lead and is_cohort_lost then 1 else 0 end) as leads_lost_from_cohort_count,
-        sum(case when is_new_lead and is_cohort_qualified then 1 else 0 end) as leads_qualified_from_cohort_count,
-        sum(case when is_new_lead and is_response_within_sla then 1 else 0 end) as leads_answered_within_sla_count,
-        sum(case when is_new_lead and is_response_within_day then 1 else 0 end) as leads_answered_within_day_count,
-        sum(case when is_action then 1 else 0 end) as actions_count,
-        sum(case when is_action and is_automated_action then 1 else 0 end) as automated_actions_count,
-        sum(case when is_deal_won and is_new_customer then 1 else 0 end) as new_customers_count,
-        sum(case when is_deal_won and is_upsell then 1 else 0 end) as upsell_deals_count,
-        avg(case when is_win_rate_eligible then call_quality_score end) as call_quality_score_avg,
-        avg(case when is_win_rate_eligible then csat_score end) as csat_score_avg,
-        {{ amokpi.percentile('first_response_working_minutes', 0.5) }} as first_response_working_minutes_median
+        {{ amokpi.kpi_aggregates() }}
     from kpi_facts
     group by grouping sets (
         (account_id, month_start, manager_id, group_id),

@@ -21,7 +21,8 @@ from ingestion.demo.account import generate_account
 from ingestion.demo.api import DemoApiServer
 from ingestion.pipeline import runner
 
-KPI_MARTS = ("mart_manager_kpi_monthly", "mart_team_kpi_monthly", "mart_department_kpi_monthly")
+KPI_MARTS = ("mart_manager_kpi_monthly", "mart_team_kpi_monthly", "mart_department_kpi_monthly",
+             "mart_manager_kpi_periods")
 
 
 def test_generated_files_match_the_registry() -> None:
@@ -80,12 +81,12 @@ def test_a_kpi_added_in_the_registry_alone_reaches_every_kpi_mart(tmp_path: Path
     with registry_csv.open("a", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerow([
             "deals_lost_rate", "Доля проигранных", "Loss rate", "rate", "down", "false", "false", "true", "0", "1",
-            "deals_lost_count", "deals_won_count + deals_lost_count", "", "false",
+            "deals_lost_count", "deals_won_count + deals_lost_count", "", "", "false",
             "deals_lost_count / (deals_won_count + deals_lost_count); NULL when none closed.",
         ])
     generate = subprocess.run([sys.executable, "-m", "amokpi.kpi_codegen", "--root", str(project)],
                               capture_output=True, text=True, check=True)
-    assert generate.stdout.count("wrote ") == 5  # the macro, the doc blocks, three mart contracts
+    assert generate.stdout.count("wrote ") == 7  # the macro, the doc blocks, four KPI marts, the pipeline mart
 
     warehouse = tmp_path / "wh.duckdb"
     with DemoApiServer(generate_account(seed=7, months=2, leads_per_month=30)) as server:
