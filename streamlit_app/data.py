@@ -109,6 +109,15 @@ def _connection(path: str, version: tuple[int, ...]) -> duckdb.DuckDBPyConnectio
         return con
 
 
+def release() -> None:
+    """Close every cached connection (a test that reuses file names across cases; the report never needs it)."""
+    with _connections_lock:
+        for _, con in _connections.values():
+            con.close()
+        _connections.clear()
+    _select.clear()
+
+
 @st.cache_data(ttl=60, show_spinner=False, max_entries=512)
 def _select(path: str, version: tuple[int, ...], sql: str, params: tuple[object, ...]) -> pd.DataFrame:
     # a cursor per query: DuckDB connections are not for concurrent use across threads (sessions),

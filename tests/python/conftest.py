@@ -68,6 +68,17 @@ def dbt_partial_parsing():
         yield
 
 
+@pytest.fixture(autouse=True)
+def report_connections_released() -> Iterator[None]:
+    """The report keeps one open connection per published file for its process's life; a test
+    process runs many reports on many files, so each test ends with none open (an open DuckDB
+    instance in this process would otherwise answer another test's connect to the same path)."""
+    yield
+    data = sys.modules.get("streamlit_app.data")
+    if data is not None:
+        data.release()
+
+
 @pytest.fixture(scope="session")
 def small_demo_account() -> DemoAccount:
     """The account `amokpi demo --seed 7 --leads-per-month 60` generates (the generator is deterministic)."""

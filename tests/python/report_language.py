@@ -19,8 +19,8 @@ LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CYRILLIC_WORD = re.compile(r"[А-Яа-яЁё]+")
 # proper nouns, brands, units and abbreviations a Russian reader reads as they are; Streamlit's own
 # "Skip to main content" link; the language switch, labelled in both languages on purpose
-RU_ALLOWED = {"amoCRM", "KPI", "CAC", "ROI", "CSV", "dbt", "Great", "Expectations", "RUB", "SLA", "Language", "English",
-              "Skip", "to", "main", "content"}
+RU_ALLOWED = {"amoCRM", "KPI", "CAC", "ROI", "CSV", "Excel", "dbt", "Great", "Expectations", "RUB", "SLA", "Language",
+              "English", "Skip", "to", "main", "content"}
 EN_ALLOWED = {"Язык", "Русский"}
 _DATES = re.compile(r"\b\d{1,2}\.\d{2}(?:\.\d{4})?\b")  # 31.10 and 31.10.2026 are Russian dates, not decimals
 
@@ -30,6 +30,7 @@ _NAME_SQL = {
     "mart_funnel_loss_reasons": ("loss_reason_name", "status_name"),
     "mart_marketing_monthly": ("lead_source",),
     "mart_alerts": ("lead_name", "manager_name", "pipeline_name", "status_name"),
+    "fct_leads": ("lead_name", "pipeline_name", "status_name", "loss_reason_name", "manager_name"),
     "dim_managers": ("manager_name", "group_name"),
     "dim_accounts": ("timezone",),
 }
