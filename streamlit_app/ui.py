@@ -6,6 +6,7 @@ columns); the text itself from `formatting`.
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -80,6 +81,10 @@ def maturing_note(ctx: Context) -> None:
     st.caption(t(ctx.lang, "maturing_note"))
 
 
+# rows a table draws (formatting every cell costs time); its CSV and Excel carry every row
+SHOWN_ROWS = 1000
+
+
 def excel(frame: pd.DataFrame, header: dict[str, str]) -> bytes:
     """The rows shown as an .xlsx sheet: the reader's headers over the mart's raw values."""
     sheet = frame.copy()
@@ -106,7 +111,8 @@ def downloads(frame: pd.DataFrame, name: str, lang: Lang, header: dict[str, str]
     )
     right.download_button(
         t(lang, "download_xlsx"),
-        excel(frame, header),
+        # a long table's workbook is written when asked for, not on every run of the page
+        excel(frame, header) if len(frame) <= SHOWN_ROWS else functools.partial(excel, frame, header),
         file_name=f"amokpi_{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{name}",
@@ -126,8 +132,15 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
     lang = ctx.lang
     header = {c: None if c in columns.HIDDEN else columns.label(c, lang) for c in frame.columns}
     header.update(labels or {})
+    full = frame
+    if len(frame) > SHOWN_ROWS:  # nobody reads 7,000 rows on screen; the downloads hold them all
+        st.caption(t(lang, "rows_shown", shown=formatting.number(SHOWN_ROWS, lang),
+                     total=formatting.number(len(frame), lang)))
+        frame = frame.head(SHOWN_ROWS)
     enums = {c: (lambda v, c=c: columns.enum_text(c, v, lang)) for c in frame.columns if c in columns.ENUMS}
     shown_kinds = {**columns.kinds(list(frame.columns)), **enums, **(kinds or {})}
+    # a per-row kind (a Series over the rows) keeps only the rows drawn
+    shown_kinds = {c: k.loc[frame.index] if isinstance(k, pd.Series) else k for c, k in shown_kinds.items()}
     styled = formatting.table_styler(frame, shown_kinds, lang, ctx.currency)
     styled, marked = _mark_maturing(styled, frame, shown_kinds, ctx)
     column_config: dict[str, object] = dict(header)
@@ -137,7 +150,7 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
                  height="content" if len(frame) <= 25 else "auto", placeholder=formatting.MISSING)
     if marked:
         maturing_note(ctx)
-    downloads(frame, name, lang, {c: h for c, h in header.items() if h is not None})
+    downloads(full, name, lang, {c: h for c, h in header.items() if h is not None})
 
 
 def _mark_maturing(styled: Styler, frame: pd.DataFrame, kinds: dict[str, formatting.ColumnKind],

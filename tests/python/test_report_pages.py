@@ -817,3 +817,19 @@ def test_pages_speak_the_readers_language(serving: Path, page: str) -> None:
         for chart in at.get("vega_lite_chart"):  # axes in the reader's locale
             number = json.loads(chart.proto.spec)["config"]["locale"]["number"]
             assert (number["decimal"], number["thousands"]) == ((",", "\u00a0") if lang == "ru" else (".", ","))
+
+
+def test_a_long_table_draws_its_first_rows_and_says_how_many_there_are(
+    serving: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit_app import ui
+
+    monkeypatch.setattr(ui, "SHOWN_ROWS", 5)
+    at = open_page("alerts")
+    drawn = at.dataframe[0].value
+    assert len(drawn) == 5
+    month = newest_month(serving)
+    alerts = int(scalar(serving, "select count(*) from marts.mart_alerts where month_start is null or month_start ="
+                                 " (select max(month_start) from marts.mart_alerts where month_start <= ?)", [month]))
+    assert alerts > 5
+    assert any(formatting.number(alerts, "ru") in c.value for c in at.caption)  # "… first 5 of N rows …"
