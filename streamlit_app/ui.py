@@ -78,7 +78,8 @@ def maturing_note(ctx: Context) -> None:
     if st.session_state.get("_maturing_noted") == id(ctx):
         return
     st.session_state["_maturing_noted"] = id(ctx)
-    st.caption(t(ctx.lang, "maturing_note"))
+    # the marker is an asterisk: escaped, or Markdown would draw the note as a bullet point
+    st.caption(t(ctx.lang, "maturing_note").replace(MATURING, "\\" + MATURING, 1))
 
 
 # rows a table draws (formatting every cell costs time); its CSV and Excel carry every row
