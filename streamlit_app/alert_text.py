@@ -25,22 +25,13 @@ NBSP = "\u00a0"
 MEASURE_UNITS = {"waiting_minutes": "minutes", "first_response_minutes": "minutes", "idle_days": "days"}
 
 
-def _missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return math.isnan(value)  # type: ignore[arg-type]
-    except TypeError:
-        return str(value) in ("NaT", "<NA>")
-
-
 def _float(value: object) -> float | None:
-    return None if _missing(value) else float(value)  # type: ignore[arg-type]
+    return None if formatting.is_missing(value) else float(value)  # type: ignore[arg-type]
 
 
 def _month(value: object) -> date | None:
     """A month_start as it arrives: a date, a datetime or pandas Timestamp, or an ISO string."""
-    if _missing(value):
+    if formatting.is_missing(value):
         return None
     if isinstance(value, datetime):
         return value.date()
@@ -80,10 +71,10 @@ class _Words:
 
     def name_or_id(self, name_key: str, id_key: str) -> str:
         name = self.get(name_key)
-        if not _missing(name) and str(name).strip():
+        if not formatting.is_missing(name) and str(name).strip():
             return str(name)
         ident = self.get(id_key)
-        return "—" if _missing(ident) else f"#{int(ident)}"  # type: ignore[call-overload]
+        return formatting.MISSING if formatting.is_missing(ident) else f"#{int(ident)}"  # type: ignore[call-overload]
 
     @property
     def manager(self) -> str:
@@ -92,9 +83,9 @@ class _Words:
     @property
     def lead(self) -> str:
         lead_id = self.get("lead_id")
-        number = "" if _missing(lead_id) else f"#{int(lead_id)}"  # type: ignore[call-overload]
+        number = "" if formatting.is_missing(lead_id) else f"#{int(lead_id)}"  # type: ignore[call-overload]
         name = self.get("lead_name")
-        if _missing(name) or not str(name).strip():
+        if formatting.is_missing(name) or not str(name).strip():
             return number
         return f"{self.quoted(str(name))} ({number})" if number else self.quoted(str(name))
 
@@ -106,7 +97,7 @@ class _Words:
         whole, a count or days whole when whole (a team average of 3.2 deals keeps its decimal)."""
         number = _float(value)
         if number is None:
-            return "—"
+            return formatting.MISSING
         if unit == "rate":
             return formatting.percent(number, self.lang)
         if unit == "money":
