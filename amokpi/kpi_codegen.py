@@ -6,9 +6,10 @@ dbt cannot read a CSV at compile time nor loop inside YAML, so three kinds of fi
 - `dbt_project/macros/kpi_registry.sql`: the `amokpi.kpi_registry()` macro, the registry as a list of
   dicts for the models (int_kpi_monthly's ratios and casts, the marts' column lists, the alerts);
 - `models/marts/_kpi_docs.md`: one doc block per KPI, its description;
-- the KPI columns of the manager-KPI mart contracts (monthly and periods; type, description, tests from the registry's
-  bounds), in registry order, between the mart's own leading and trailing columns; likewise the
-  is_compared KPIs of mart_manager_comparison, and the lead KPIs of mart_manager_pipeline_kpi_monthly.
+- the KPI columns of the manager-KPI mart contracts (monthly and periods; type, description, and
+  constraints from the registry's never-null rule and bounds), in registry order, between the mart's
+  own leading and trailing columns; likewise the is_compared KPIs of mart_manager_comparison, and the
+  lead KPIs of mart_manager_pipeline_kpi_monthly.
 
 `--check` writes nothing and exits 1 listing the stale files.
 """
@@ -80,19 +81,35 @@ def pipeline_kpis(kpis: dict[str, Kpi]) -> list[Kpi]:
         kpi.is_ratio and set(re.findall(r"[a-z_][a-z0-9_]*", f"{kpi.numerator} {kpi.denominator}")) <= counts)]
 
 
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def bounds_expression(name: str, low: float | None, high: float | None) -> str | None:
+    """The registry's bounds as a CHECK expression (NULL passes a CHECK, as a KPI with no base is NULL)."""
+    if low is not None and high is not None:
+        return f"{name} between {_number(low)} and {_number(high)}"
+    if low is not None:
+        return f"{name} >= {_number(low)}"
+    if high is not None:
+        return f"{name} <= {_number(high)}"
+    return None
+
+
 def contract_column(kpi: Kpi, is_team: bool) -> dict[str, object]:
-    tests: list[object] = []
+    """A KPI column of a mart contract. Its never-null rule and bounds are constraints, which DuckDB and
+    PostgreSQL enforce as the table is written (a violating build fails and nothing is published), so a
+    KPI mart needs no data test per column (DECISIONLOG: constraints before column tests)."""
+    constraints: list[dict[str, str]] = []
     if kpi.is_never_null and (kpi.is_per_team or not is_team):
-        tests.append("not_null")
-    bounds = {key: value for key, value in (("min_value", kpi.min_value), ("max_value", kpi.max_value))
-              if value is not None}
-    if bounds:
-        tests.append({"values_between": {"arguments": {k: int(v) if v.is_integer() else v
-                                                       for k, v in bounds.items()}}})
+        constraints.append({"type": "not_null"})
+    expression = bounds_expression(kpi.name, kpi.min_value, kpi.max_value)
+    if expression:
+        constraints.append({"type": "check", "expression": expression})
     column: dict[str, object] = {"name": kpi.name, "data_type": kpi.data_type,
                                  "description": f"{{{{ doc('{kpi.name}') }}}}"}
-    if tests:
-        column["data_tests"] = tests
+    if constraints:
+        column["constraints"] = constraints
     return column
 
 
@@ -105,9 +122,9 @@ def comparison_column(kpi: Kpi) -> dict[str, object]:
     column = contract_column(kpi, is_team=False)
     column["data_type"] = "double"
     column["description"] = f"{kpi.label_en}. Manager row: {kpi.name} of mart_manager_kpi_monthly. Team row: {team}."
-    column["data_tests"] = [test for test in column.get("data_tests", []) if test != "not_null"]
-    if not column["data_tests"]:
-        del column["data_tests"]
+    column["constraints"] = [c for c in column.get("constraints", []) if c["type"] != "not_null"]
+    if not column["constraints"]:
+        del column["constraints"]
     return column
 
 

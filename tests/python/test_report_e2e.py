@@ -39,6 +39,9 @@ APP = ROOT / "streamlit_app" / "app.py"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("AMOKPI_CHROMIUM", "/usr/bin/chromium")
 RENDER_TIMEOUT = 60.0
+# a screenshot of every page in Russian and of the English overview; AMOKPI_E2E_SCREENSHOTS=all for every
+# page in both languages (a full-page capture costs about a second on a 2-core machine)
+ALL_SCREENSHOTS = os.environ.get("AMOKPI_E2E_SCREENSHOTS") == "all"
 
 # The page is rendered when Streamlit's script has finished, the title is drawn, nothing is a
 # skeleton any more and every chart has drawn its canvas/svg.
@@ -308,7 +311,8 @@ def test_every_page_renders_in_chromium(report_url: str, browser: str, serving_c
             for page in PAGES:
                 seconds, state = render(tab, page_url(report_url, page, lang=lang))
                 name = f"{page}_{lang}.png"
-                screenshot(tab, SCREENSHOTS / name)
+                if ALL_SCREENSHOTS or lang == "ru" or page == "overview":
+                    screenshot(tab, SCREENSHOTS / name)
                 times[name] = round(seconds, 2)
                 assert not state["exceptions"], (page, lang, state["exceptions"])
                 assert not state["deploy"], "stakeholders must not see Streamlit's Deploy button"
@@ -327,7 +331,8 @@ def test_every_page_renders_in_chromium(report_url: str, browser: str, serving_c
         tab.close()
     (SCREENSHOTS / "load_times.json").write_text(json.dumps(times, indent=2))
     print("page load times (s):", json.dumps(times))
-    assert all((SCREENSHOTS / name).stat().st_size > 10_000 for name in times)
+    shots = [name for name in times if (SCREENSHOTS / name).exists()]
+    assert len(shots) >= len(PAGES) and all((SCREENSHOTS / name).stat().st_size > 10_000 for name in shots)
 
 
 def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_copy: Path) -> None:
@@ -337,9 +342,11 @@ def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_
             " order by month_start desc, revenue_amount desc nulls last limit 1").fetchone()
     tab = open_tab(browser)
     try:
-        for page in PAGES:
+        # every page with both filters is test_report_pages' (AppTest); here the address as a browser opens it
+        for page in ("funnel", "alerts", "quality"):
             seconds, state = render(tab, page_url(report_url, page, team=team, manager=manager))
             assert not state["exceptions"], (page, state["exceptions"])
+            assert f"team={team}" in state["search"] and f"manager={manager}" in state["search"], state
         screenshot(tab, SCREENSHOTS / "quality_filtered_ru.png")
         seconds, state = render(tab, page_url(report_url, "managers", team=team, manager=manager))
         screenshot(tab, SCREENSHOTS / "managers_filtered_ru.png")
