@@ -32,7 +32,10 @@ def main() -> None:
     navigation.legacy_page(pages)
     st.title(f"{t(lang, 'title')} · {page.title}")
     try:
-        if context.sidebar(lang) is not None:
+        ctx = context.sidebar(lang)
+        if ctx is not None:
+            if ctx.period is not None and (page.url_path or navigation.PAGES[0]) not in navigation.PERIOD_PAGES:
+                st.caption(t(lang, "period_month_only", period=ctx.period_text, month=ctx.month_text))
             page.run()
     except data.WarehouseUnavailable as problem:
         # A missing or half-built warehouse is an expected state, not a crash: explain what to do.

@@ -18,7 +18,10 @@ import streamlit as st
 from streamlit_app import data, formatting
 from streamlit_app.labels import Lang, t
 
-URL_KEYS = ("lang", "month", "pipeline", "team", "manager")
+URL_KEYS = ("lang", "period", "month", "pipeline", "team", "manager")
+# The period a page's KPIs cover, ending with the chosen month: None is the month itself (the default, so it
+# stays out of the URL); the others are the periods of mart_manager_kpi_periods.
+PERIODS = (None, "quarter", "year_to_date")
 _CONTEXT = "report_context"  # the session-state slot the entrypoint fills for the page
 
 
@@ -32,6 +35,24 @@ class Context:
     pipeline: tuple[int, str] | None
     team: tuple[int, str] | None
     manager: tuple[int, str] | None
+    period: str | None = None  # PERIODS: None (the month), quarter (the month's quarter), year_to_date
+
+    @property
+    def period_start(self) -> date:
+        return period_bounds(self.period, self.month)[0]
+
+    @property
+    def period_end(self) -> date:
+        return period_bounds(self.period, self.month)[1]
+
+    @property
+    def period_text(self) -> str:
+        """«октябрь 2026», «4-й квартал 2026» or «январь — октябрь 2026 г.»."""
+        if self.period == "quarter":
+            return formatting.quarter(self.month, self.lang)
+        if self.period == "year_to_date":
+            return formatting.month_span(self.period_start, self.month, self.lang)
+        return self.month_text
 
     @property
     def team_id(self) -> int | None:
@@ -65,6 +86,23 @@ def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def period_bounds(period: str | None, month: date) -> tuple[date, date]:
+    """First and last day of the period ending with (quarter: holding) `month`."""
+    if period == "quarter":
+        start = month.replace(month=3 * ((month.month - 1) // 3) + 1, day=1)
+        return start, next_month(next_month(next_month(start))) - timedelta(days=1)
+    if period == "year_to_date":
+        return month.replace(month=1, day=1), next_month(month) - timedelta(days=1)
+    return month.replace(day=1), next_month(month) - timedelta(days=1)
+
+
+def previous_period_end(period: str | None, month: date) -> date:
+    """The last day of the period before: the quarter before, or the same months of the year before."""
+    if period == "year_to_date":
+        return period_bounds(period, month.replace(year=month.year - 1))[1]
+    return period_bounds(period, month)[0] - timedelta(days=1)
+
+
 def current() -> Context:
     """The context the entrypoint built on this run (pages run only after it has)."""
     return st.session_state[_CONTEXT]
@@ -78,6 +116,8 @@ def _parse(key: str, text: str) -> Any:
         return date.fromisoformat(text)
     if key in ("pipeline", "team", "manager"):
         return None if text in ("", "all") else int(text)
+    if key == "period":
+        return None if text in ("", "month") else text
     return text
 
 
@@ -135,7 +175,9 @@ def sidebar(lang: Lang) -> Context | None:
     if not months:
         st.info(t(lang, "no_data"))
         return None
-    month = _choose(t(lang, "month"), "month", months, lambda m: formatting.month(m, lang))
+    period = _choose(t(lang, "period"), "period", PERIODS, lambda p: t(lang, f"period_{p or 'month'}"))
+    month = _choose(t(lang, "month" if period is None else "period_month_label"), "month", months,
+                    lambda m: formatting.month(m, lang))
 
     pipes = data.pipelines(account_id)
     names = dict(zip(pipes["pipeline_id"].astype(int), pipes["pipeline_name"].astype(str), strict=True))
@@ -161,6 +203,7 @@ def sidebar(lang: Lang) -> Context | None:
         pipeline=None if pipeline_id is None else (pipeline_id, names[pipeline_id]),
         team=None if team_id is None else (team_id, teams[team_id]),
         manager=None if manager_id is None else (manager_id, staff[manager_id]),
+        period=period,
     )
     st.session_state[_CONTEXT] = ctx
     return ctx

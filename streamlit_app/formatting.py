@@ -23,7 +23,7 @@ from typing import Literal
 
 import pandas as pd
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_interval, format_time
 from babel.numbers import NumberPattern, format_decimal, get_currency_symbol
 from pandas.io.formats.style import Styler
 
@@ -117,6 +117,21 @@ def month(value: object, lang: str) -> str:
     if is_missing(value):
         return MISSING
     return format_date(pd.Timestamp(value).date(), "LLLL yyyy", locale=locale(lang))  # type: ignore[arg-type]
+
+
+def quarter(value: object, lang: str) -> str:
+    """The calendar quarter of a day: «4-й квартал 2026» / "4th quarter 2026"."""
+    if is_missing(value):
+        return MISSING
+    return format_date(pd.Timestamp(value).date(), "QQQQ y", locale=locale(lang))  # type: ignore[arg-type]
+
+
+def month_span(start: object, end: object, lang: str) -> str:
+    """Months from `start` to `end`: «январь — октябрь 2026 г.» / "January – October 2026"."""
+    if is_missing(start) or is_missing(end):
+        return MISSING
+    return format_interval(pd.Timestamp(start).date(), pd.Timestamp(end).date(),  # type: ignore[arg-type]
+                           "yMMMM", locale=locale(lang))
 
 
 def day(value: object, lang: str) -> str:

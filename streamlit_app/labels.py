@@ -280,6 +280,22 @@ LABELS: dict[Lang, dict[str, str]] = {
         "chart_measure": "Показатель",
         "chart_leads": "Лиды",
         "first_response_minutes": "Минут без первого ответа",
+        "period": "Период",
+        "period_month": "Месяц",
+        "period_quarter": "Квартал",
+        "period_year_to_date": "С начала года",
+        "period_month_label": "Месяц периода",
+        "behind_period_caption": "Выполнение плана — за весь период; сигналы — за {month}.",
+        "period_quarter_note": "Месяцев с данными в квартале: {months}. Количества сложены по месяцам, доли "
+                               "посчитаны из этих сумм, медианы — по всем событиям квартала.",
+        "period_year_to_date_note": "Месяцев с данными с начала года: {months}. Количества сложены по месяцам, "
+                                    "доли посчитаны из этих сумм, медианы — по всем событиям периода.",
+        "period_not_comparable": "Изменение не показано: в периоде месяцев с данными {months}, в предыдущем — "
+                                 "{before_months}.",
+        "no_previous_quarter": "нет данных за предыдущий квартал",
+        "no_previous_year_to_date": "нет данных за те же месяцы прошлого года",
+        "pipeline_monthly_note": "Показатели воронки «{pipeline}» ниже — за месяц: {month}.",
+        "period_month_only": "Этот раздел показывает месяц ({month}); период «{period}» — в обзоре.",
     },
     "en": {
         "title": "amoCRM sales",
@@ -545,6 +561,22 @@ LABELS: dict[Lang, dict[str, str]] = {
         "chart_measure": "Measure",
         "chart_leads": "Leads",
         "first_response_minutes": "Minutes without a first response",
+        "period": "Period",
+        "period_month": "Month",
+        "period_quarter": "Quarter",
+        "period_year_to_date": "Year to date",
+        "period_month_label": "Month of the period",
+        "behind_period_caption": "Plan fulfilment over the whole period; alerts of {month}.",
+        "period_quarter_note": "Months with data in the quarter: {months}. Counts are the months' sums, rates are "
+                               "computed from those sums, medians over all of the quarter's events.",
+        "period_year_to_date_note": "Months with data this year: {months}. Counts are the months' sums, rates are "
+                                    "computed from those sums, medians over all of the period's events.",
+        "period_not_comparable": "No change shown: this period has {months} month(s) with data, the one before "
+                                 "{before_months}.",
+        "no_previous_quarter": "no data for the previous quarter",
+        "no_previous_year_to_date": "no data for the same months of last year",
+        "pipeline_monthly_note": "The “{pipeline}” pipeline figures below are the month's: {month}.",
+        "period_month_only": "This page shows the month ({month}); the period {period} is on the overview.",
     },
 }
 

@@ -19,6 +19,9 @@ PAGES_DIR = Path(__file__).resolve().parent / "report_pages"
 PAGES = ("overview", "funnel", "pipeline_history", "managers", "manager", "onboarding", "scorecard", "targets",
          "marketing", "alerts", "quality")
 
+# the pages whose figures follow the period filter (quarter, year to date); the others show the chosen month
+PERIOD_PAGES = ("overview",)
+
 
 def titles(lang: Lang) -> dict[str, str]:
     return {name: t(lang, name) for name in PAGES}

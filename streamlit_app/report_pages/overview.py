@@ -1,4 +1,5 @@
-"""Overview: the month's KPIs against the previous month and the plan, the pipeline's month, revenue by month."""
+"""Overview: the period's KPIs (a month, its quarter or the year to date) against the period before and the plan,
+the pipeline's month, revenue by month."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 
 from streamlit_app import charts, data, formatting
 from streamlit_app.alert_text import alert_message
-from streamlit_app.context import Context, current
+from streamlit_app.context import Context, current, previous_period_end
 from streamlit_app.labels import t
 from streamlit_app.ui import cards, month_rows, plan_cards, table
 
@@ -19,7 +20,9 @@ LEAD_ALERTS = ("no_first_response", "stuck_deal")
 
 def manager_url(ctx: Context, manager_id: int, name: str) -> str:
     """The manager page with that manager and this month, language and team (the name after `#` is its text)."""
-    query = {"manager": manager_id, "month": ctx.month.isoformat(), "lang": ctx.lang}
+    query: dict[str, object] = {"manager": manager_id, "month": ctx.month.isoformat(), "lang": ctx.lang}
+    if ctx.period is not None:
+        query["period"] = ctx.period
     if ctx.team_id is not None:
         query["team"] = ctx.team_id
     return f"manager?{urlencode(query)}#{name}"
@@ -43,14 +46,19 @@ def alerts_text(alerts: pd.DataFrame, ctx: Context) -> dict[int, str]:
 
 
 def who_is_behind(ctx: Context) -> None:
-    """The first screen: the month's managers, most behind their plan first, with what their alerts say."""
+    """The first screen: the period's managers, most behind their plan first, with what their alerts say."""
     lang = ctx.lang
-    ranking = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
-    st.subheader(t(lang, "behind_title", month=ctx.month_text))
+    if ctx.period is None:
+        ranking = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
+    else:  # the period's plan fulfilment; the alerts stay the month's
+        ranking = data.period_ranking(ctx.account_id, ctx.period, ctx.period_end, ctx.month, ctx.team_id)
+    st.subheader(t(lang, "behind_title", month=ctx.period_text))
     if ranking.empty:
-        st.info(t(lang, "behind_empty", month=ctx.month_text))
+        st.info(t(lang, "behind_empty", month=ctx.period_text))
         return
     st.caption(t(lang, "behind_caption"))
+    if ctx.period is not None:
+        st.caption(t(lang, "behind_period_caption", month=ctx.month_text))
     alerts = data.alerts(ctx.account_id, ctx.month, None, ctx.team_id, None)
     words = alerts_text(alerts, ctx) if not alerts.empty else {}
     shown = ranking.assign(
@@ -68,6 +76,15 @@ def who_is_behind(ctx: Context) -> None:
                   "alerts_text": st.column_config.TextColumn(t(lang, "alerts_text"), width="large")})
 
 
+def period_rows(ctx: Context) -> tuple[pd.Series | None, pd.Series | None]:
+    """The period's row of mart_manager_kpi_periods for the chosen scope, and the period before's (for the change)."""
+    assert ctx.period is not None
+    before_end = previous_period_end(ctx.period, ctx.month)
+    frame = data.period_kpis(ctx.account_id, ctx.period, ctx.period_end, before_end, ctx.team_id, ctx.manager_id)
+    rows = {row["period_end"]: row for _, row in frame.iterrows()}
+    return rows.get(ctx.period_end), rows.get(before_end)
+
+
 def overview(ctx: Context) -> None:
     lang = ctx.lang
     st.caption(ctx.scope())
@@ -81,15 +98,28 @@ def overview(ctx: Context) -> None:
             st.caption(t(lang, "team_rates_note"))
     else:
         kpis = data.department_kpis(ctx.account_id)
-    row, before = month_rows(kpis, ctx.month)
+    if ctx.period is None:
+        row, before = month_rows(kpis, ctx.month)
+    else:
+        row, before = period_rows(ctx)
     if row is None:
-        st.info(t(lang, "no_data_filters" if ctx.team or ctx.manager else "no_month_data", month=ctx.month_text))
+        st.info(t(lang, "no_data_filters" if ctx.team or ctx.manager else "no_month_data", month=ctx.period_text))
         return
+    if ctx.period is not None:
+        st.subheader(ctx.period_text)
+        st.caption(t(lang, f"period_{ctx.period}_note", months=formatting.number(row["months_count"], lang)))
     if before is None:
-        st.caption(t(lang, "no_previous"))
+        st.caption(t(lang, "no_previous" if ctx.period is None else f"no_previous_{ctx.period}"))
+    elif ctx.period is not None and before["months_count"] != row["months_count"]:
+        # a running quarter against a whole one would read as a fall: compare like with like, or not at all
+        st.caption(t(lang, "period_not_comparable", months=formatting.number(row["months_count"], lang),
+                     before_months=formatting.number(before["months_count"], lang)))
+        before = None
     cards(row, before, data.KPI_COLUMNS, ctx)  # a team's fallback frame holds the additive ones only
     plan_cards(row, ctx)
 
+    if ctx.pipeline is not None and ctx.period is not None:
+        st.caption(t(lang, "pipeline_monthly_note", pipeline=ctx.pipeline[1], month=ctx.month_text))
     if ctx.pipeline is not None:
         pipe = data.pipeline_month(ctx.account_id, ctx.pipeline[0]).rename(
             columns={"pipeline_open_amount": "open_amount"})
@@ -100,7 +130,9 @@ def overview(ctx: Context) -> None:
                                               "open_amount"), ctx, prefix="pipeline_")
 
     st.subheader(t(lang, "revenue_by_month"))
-    history = kpis[kpis["month_start"] <= ctx.month].sort_values("month_start")
+    # the months of the period (a month alone: every month up to it, for the trend)
+    first = ctx.period_start if ctx.period is not None else kpis["month_start"].min()
+    history = kpis[(kpis["month_start"] >= first) & (kpis["month_start"] <= ctx.month)].sort_values("month_start")
     charts.draw(charts.series(history, "month_start", ["revenue_amount"], lang, currency=ctx.currency,
                               colors=[charts.BLUE]), lang, key="chart_revenue_by_month")
     shown = [c for c in ("month_start", *data.KPI_COLUMNS, *data.PLAN_COLUMNS, "new_leads_count")

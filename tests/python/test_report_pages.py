@@ -797,7 +797,7 @@ def check_page(at: AppTest, page: str, lang: str, values: set[str], files: dict[
 
 
 def test_every_page_in_both_languages_and_filtered(serving: Path, downloads: dict[str, bytes]) -> None:
-    """Every page, in Russian and English, then narrowed to a team and a manager: it renders without an
+    """Every page, in Russian and English, then narrowed to a team, a manager and a quarter: it renders without an
     error or warning, every table has its CSV and Excel downloads and shows gaps as dashes, and the
     page speaks the reader's language in text, tables and charts (one sweep: a page run is the cost)."""
     files = downloads
@@ -808,7 +808,7 @@ def test_every_page_in_both_languages_and_filtered(serving: Path, downloads: dic
         for page in PAGES:
             check_page(go(at, page), page, lang, values, files)
     team, manager, _ = busiest_team_manager(serving, newest_month(serving))
-    at = open_page("overview", team=team, manager=manager)  # a shared address with both filters
+    at = open_page("overview", team=team, manager=manager, period="quarter")  # a shared address with filters
     for page in PAGES:
         check_page(go(at, page), page, "ru", values, files, narrowed=True)
         assert at.selectbox(key="team").value == team and at.selectbox(key="manager").value == manager, page
@@ -828,3 +828,65 @@ def test_a_long_table_draws_its_first_rows_and_says_how_many_there_are(
                                  " (select max(month_start) from marts.mart_alerts where month_start <= ?)", [month]))
     assert alerts > 5
     assert any(formatting.number(alerts, "ru") in c.value for c in at.caption)  # "… first 5 of N rows …"
+
+
+# ---------------------------------------------------------------- periods: quarter and year to date
+
+
+@pytest.mark.parametrize("period", ["quarter", "year_to_date"])
+def test_overview_over_a_quarter_and_the_year_to_date(serving: Path, period: str) -> None:
+    from streamlit_app.context import period_bounds
+
+    month = newest_month(serving)
+    start, end = period_bounds(period, month)
+    expected = mart(serving, "select * from marts.mart_manager_kpi_periods where period_type = ? and period_end = ?"
+                             " and kpi_grain = 'department'", [period, end]).iloc[0]
+    assert pd.Timestamp(expected["period_start"]).date() == start
+    at = open_page("overview", period=period, month=month.isoformat())
+    assert at.query_params["period"] == period  # the period is part of the shared address
+    text = formatting.quarter(month, "ru") if period == "quarter" else formatting.month_span(start, month, "ru")
+    assert any(text in s.value for s in at.subheader), [s.value for s in at.subheader]
+    cards = metrics(at)
+    currency = str(scalar(serving, "select currency from marts.dim_accounts limit 1"))
+    revenue = cards[columns.label("revenue_amount", "ru")]
+    assert revenue.value == formatting.money(expected["revenue_amount"], currency, "ru")
+    assert cards[columns.label("deals_won_count", "ru")].value == formatting.number(expected["deals_won_count"], "ru")
+    # the first screen ranks by the period's plan fulfilment, each manager's figure the period mart's
+    ranked = table(at, "behind")
+    period_rates = mart(serving, "select manager_id, plan_fulfillment_rate from marts.mart_manager_kpi_periods"
+                                 " where period_type = ? and period_end = ? and kpi_grain = 'manager'", [period, end])
+    want = dict(zip(period_rates["manager_id"].astype(int), period_rates["plan_fulfillment_rate"], strict=True))
+    assert len(ranked) == len(want)
+    for manager_id, rate in zip(ranked["manager_id"].astype(int), ranked["plan_fulfillment_rate"], strict=True):
+        assert rate == pytest.approx(want[manager_id], nan_ok=True), manager_id
+    rates = [r for r in ranked["plan_fulfillment_rate"] if not pd.isna(r)]
+    assert rates == sorted(rates)  # most behind first
+    # a page that shows a month says so, and which
+    funnel = go(at, "funnel")
+    assert any(formatting.month(month, "ru") in c.value and text in c.value for c in funnel.caption)
+
+
+def test_the_month_is_the_default_period_and_stays_out_of_the_address(serving: Path) -> None:
+    at = open_page("overview")
+    assert at.selectbox(key="period").value is None and "period" not in at.query_params
+    month = newest_month(serving)
+    assert any(formatting.month(month, "ru") in s.value for s in at.subheader)
+
+
+def test_a_running_quarter_is_not_compared_with_a_whole_one(serving: Path) -> None:
+    from streamlit_app.context import period_bounds, previous_period_end
+
+    month = newest_month(serving)
+    end, before_end = period_bounds("quarter", month)[1], previous_period_end("quarter", month)
+    months = dict(mart(serving, "select period_end, months_count from marts.mart_manager_kpi_periods"
+                                " where period_type = 'quarter' and kpi_grain = 'department'").itertuples(index=False))
+    at = open_page("overview", period="quarter", month=month.isoformat())
+    from streamlit_app import data
+
+    kpi_labels = {columns.label(c, "ru") for c in data.KPI_COLUMNS}  # the KPI cards; the plan cards compare with plan
+    deltas = [m.proto.delta for m in at.metric if m.label.rstrip(" *") in kpi_labels]
+    assert deltas
+    if months.get(pd.Timestamp(end)) == months.get(pd.Timestamp(before_end)):
+        assert any(deltas)
+    else:  # the demo's newest quarter is running (fewer months than the one before): no change is drawn
+        assert not any(deltas) and any("Изменение не показано" in c.value for c in at.caption)
