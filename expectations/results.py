@@ -38,6 +38,24 @@ create table if not exists {HISTORY_TABLE} (
 
 COLUMNS = ("run_id", "checked_at", "tool", "suite", "check_name", "table_name", "column_name", "severity",
            "status", "failing_rows", "rows_checked", "message")
+# the table's and its columns' comments, as dbt's persist_docs writes them on the marts: SQL clients and BI
+# tools reading the serving copy see them (publish.py carries comments over)
+TABLE_COMMENT = ("Grain: one row per check per run — every GX expectation on the raw layer and every dbt test, "
+                 "unit test and failed model of `amokpi run`, `build` or `validate`, with its outcome.")
+COLUMN_COMMENTS = {
+    "run_id": "One `amokpi run` (or one `amokpi build` / `validate`).",
+    "checked_at": "When the run's results were recorded (UTC).",
+    "tool": "gx (Great Expectations, raw layer) or dbt.",
+    "suite": "gx: the suite; dbt: the resource type (test, unit_test, model).",
+    "check_name": "The expectation (table.expectation(column)) or the dbt node name.",
+    "table_name": "schema.table (gx), or the model or source the dbt test is attached to.",
+    "column_name": "The column checked, when the check is about one column.",
+    "severity": "error (stops publishing) or warn.",
+    "status": "pass, warn or fail.",
+    "failing_rows": "How many rows broke the check (null when the tool does not say).",
+    "rows_checked": "gx: rows in the validated table (the volume checks compare these).",
+    "message": "What the tool said, e.g. the failing values or dbt's error.",
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,16 @@ def _attached(node: dict[str, Any], nodes: dict[str, Any]) -> str | None:
     return f"{schema}.{name}" if schema and name else target.split(".")[-1]
 
 
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"  # COMMENT ON takes no bound parameter; the texts are ours
+
+
+def _comment(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"comment on table {HISTORY_TABLE} is {_quoted(TABLE_COMMENT)}")
+    for column, text in COLUMN_COMMENTS.items():
+        con.execute(f"comment on column {HISTORY_TABLE}.{column} is {_quoted(text)}")
+
+
 def write(warehouse: Path, run_id: str, rows: list[Row], checked_at: datetime | None = None) -> int:
     """Append `rows` to marts.data_quality_runs (created if missing); returns how many."""
     if not rows:
@@ -128,6 +156,7 @@ def write(warehouse: Path, run_id: str, rows: list[Row], checked_at: datetime | 
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema if not exists marts")
         con.execute(DDL)
+        _comment(con)
         con.executemany(
             f"insert into {HISTORY_TABLE} ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})",
             [(run_id, checked_at, r.tool, r.suite, r.check_name, r.table_name, r.column_name, r.severity, r.status,

@@ -215,3 +215,22 @@ def test_publish_leaves_no_temporary_files(demo_warehouse, tmp_path: Path, monke
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == files
     assert {f: (out / f).read_bytes() for f in files} == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.duckdb", "published"]
+
+
+def test_every_published_table_and_column_carries_its_description(demo_warehouse) -> None:
+    """dbt's persist_docs writes each mart's and column's description as a comment; publish keeps them, so a
+    SQL client or BI tool reading the serving copy shows the docs (the KPI columns' are the registry's)."""
+    from amokpi.kpis import registry
+
+    serving = demo_warehouse.serving
+    undocumented = rows(serving, "select table_name, column_name from duckdb_columns()"
+                                 " where schema_name = 'marts' and coalesce(comment, '') = ''")
+    assert undocumented == []
+    assert rows(serving, "select table_name from duckdb_tables() where schema_name = 'marts'"
+                         " and coalesce(comment, '') = ''") == []
+    ((win_rate,),) = rows(serving, "select comment from duckdb_columns() where schema_name = 'marts'"
+                                   " and table_name = 'mart_manager_kpi_monthly' and column_name = 'win_rate'")
+    assert win_rate == registry()["win_rate"].description
+    ((grain,),) = rows(serving, "select comment from duckdb_tables() where schema_name = 'marts'"
+                                " and table_name = 'fct_leads'")
+    assert grain.startswith("Grain: one row per lead")
