@@ -735,3 +735,78 @@ def period_ranking(account_id: int, period_type: str, period_end: date, month: d
         " d.manager_name, k.manager_id",
         [*alerts_params, account_id, period_type, period_end, team, team],
     )
+
+
+# ---- manager KPIs by pipeline, the leads behind a loss reason
+
+PIPELINE_KPI_MART = "mart_manager_pipeline_kpi_monthly"
+# fct_leads' columns that place a lost lead where mart_funnel_loss_reasons counts it (a build before them lacks them)
+LOSS_LEAD_COLUMNS = ("lost_month_start", "lost_from_status_id")
+
+
+def pipeline_kpi_columns() -> list[str]:
+    """The registry KPIs mart_manager_pipeline_kpi_monthly carries (the lead counts and the ratios made of them),
+    in its column order: read from the catalog, so the report follows whatever the mart is built with."""
+    if not has(PIPELINE_KPI_MART):
+        return []
+    found = select("select column_name from information_schema.columns where table_schema = 'marts'"
+                   " and table_name = ? order by ordinal_position", [PIPELINE_KPI_MART])
+    return [c for c in found["column_name"] if c in registry()]
+
+
+def _pipeline_kpis(wanted: Sequence[str]) -> list[str]:
+    # only column names the mart's catalog lists ever reach the SQL text
+    have = pipeline_kpi_columns()
+    return [c for c in wanted if c in have]
+
+
+def manager_pipeline_kpis(account_id: int, month: date, pipeline: int, wanted: Sequence[str],
+                          team: int | None = None, manager: int | None = None) -> pd.DataFrame:
+    """The leaderboard for one pipeline: each manager with leads in it that month, the `wanted` KPIs the pipeline
+    mart has; name and team (the team of that month) from mart_manager_kpi_monthly. Most deals won first."""
+    kpis = _pipeline_kpis(wanted)
+    rank = [f"p.{c} desc nulls last" for c in ("deals_won_count", "new_leads_count") if c in kpis]
+    return select(
+        "select p.manager_id, k.manager_name, k.group_name" + "".join(f", p.{c}" for c in kpis)
+        + f" from marts.{PIPELINE_KPI_MART} p join marts.mart_manager_kpi_monthly k"
+        " on k.account_id = p.account_id and k.month_start = p.month_start and k.manager_id = p.manager_id"
+        " where p.account_id = ? and p.month_start = ? and p.pipeline_id = ? and (? is null or k.group_id = ?)"
+        " and (? is null or p.manager_id = ?)"
+        f" order by {', '.join([*rank, 'k.manager_name', 'p.manager_id'])}",
+        [account_id, month, pipeline, team, team, manager, manager],
+    )
+
+
+def manager_pipeline_history(account_id: int, manager: int, pipeline: int, until: date,
+                             wanted: Sequence[str]) -> pd.DataFrame:
+    """One manager's `wanted` KPIs in one pipeline, every month up to `until`, newest first."""
+    kpis = _pipeline_kpis(wanted)
+    return select(
+        "select month_start" + "".join(f", {c}" for c in kpis) + f" from marts.{PIPELINE_KPI_MART}"
+        " where account_id = ? and manager_id = ? and pipeline_id = ? and month_start <= ? order by month_start desc",
+        [account_id, manager, pipeline, until],
+    )
+
+
+def loss_reason_options(account_id: int, pipeline_id: int, month: date) -> pd.DataFrame:
+    """The month's loss reasons in one pipeline with their leads lost over all stages, most first."""
+    if not has("mart_funnel_loss_reasons"):
+        return pd.DataFrame({"loss_reason_id": [], "loss_reason_name": [], "leads_lost_count": []})
+    return select(
+        "select loss_reason_id, min(loss_reason_name) as loss_reason_name, sum(leads_lost_count) as leads_lost_count"
+        " from marts.mart_funnel_loss_reasons where account_id = ? and pipeline_id = ? and month_start = ?"
+        " group by loss_reason_id order by leads_lost_count desc, loss_reason_name, loss_reason_id",
+        [account_id, pipeline_id, month],
+    )
+
+
+def loss_reason_leads(account_id: int, pipeline_id: int, month: date, loss_reason_id: int) -> pd.DataFrame:
+    """The leads mart_funnel_loss_reasons counts for one reason in the month (over all stages): the fct_leads
+    rows it groups — lost from a stage of the pipeline that month, not deleted; -1 is the mart's 'no reason'."""
+    return select(
+        _lead_select("marts.fct_leads")
+        + " where d.account_id = ? and d.pipeline_id = ? and d.lost_month_start = ?"
+        " and coalesce(d.loss_reason_id, -1) = ? and d.lost_from_status_id is not null and not d.is_deleted"
+        " order by l.lost_at desc nulls last, d.lead_id",
+        [account_id, pipeline_id, month, loss_reason_id],
+    )

@@ -41,8 +41,9 @@ LABELS: dict[Lang, dict[str, str]] = {
         "role_senior": "Старший менеджер",
         "role_team_lead": "Руководитель группы",
         "main_pipeline": "Воронка не выбрана в фильтре — показана основная: «{pipeline}».",
-        "all_pipelines_note": "Показатели менеджеров считаются по всем воронкам: "
-                              "фильтр «{pipeline}» здесь не применяется.",
+        "all_pipelines_note": "Фильтр воронки «{pipeline}» здесь не применяется: оценки и адаптация считаются "
+                              "по менеджеру за месяц по всем воронкам, а выручка, звонки и встречи по воронкам "
+                              "не делятся.",
         "pipeline_leads_created_count": "Лиды в воронке",
         "pipeline_deals_won_count": "Выиграно в воронке",
         "pipeline_revenue_amount": "Выручка воронки",
@@ -296,6 +297,25 @@ LABELS: dict[Lang, dict[str, str]] = {
         "no_previous_year_to_date": "нет данных за те же месяцы прошлого года",
         "pipeline_monthly_note": "Показатели воронки «{pipeline}» ниже — за месяц: {month}.",
         "period_month_only": "Этот раздел показывает месяц ({month}); период «{period}» — в обзоре.",
+        # manager KPIs by pipeline, the leads behind a loss reason
+        "pipeline_kpis_note": "Воронка «{pipeline}»: по воронке показаны {kpis}. Выручка, звонки, встречи, медианы, "
+                              "планы и другие показатели по воронкам не делятся, поэтому здесь их нет.",
+        "pipeline_managers_note": "Менеджеры без лидов в этой воронке за месяц в рейтинге не показаны.",
+        "pipeline_kpis_missing": "Фильтр воронки «{pipeline}» здесь пока не применяется: витрина "
+                                 "`mart_manager_pipeline_kpi_monthly` ещё не собрана, показатели — по всем воронкам.",
+        "no_pipeline_manager_data": "За {month} у менеджеров нет лидов в воронке «{pipeline}».",
+        "calls_vs_deals_no_pipeline": "Звонки по воронкам не делятся, поэтому график звонков и сделок для одной "
+                                      "воронки не строится: он есть при выборе всех воронок.",
+        "comparison_all_pipelines": "Сравнение с командой — по всем воронкам: оно по воронкам не делится.",
+        "manager_pipeline_note": "Воронка «{pipeline}»: карточки, план, графики, скоринг и списки лидов — по всем "
+                                 "воронкам; по этой воронке — таблица показателей по месяцам.",
+        "no_pipeline_manager_history": "У менеджера нет лидов в воронке «{pipeline}» до {month} включительно.",
+        "loss_leads": "Лиды по причине отказа",
+        "loss_leads_reason": "Причина отказа",
+        "loss_leads_option": "{reason} — {n}",
+        "loss_leads_note": "Лиды, проигранные за {month} в этой воронке с выбранной причиной: их столько же, "
+                           "сколько в таблице причин.",
+        "loss_leads_missing": "Список лидов по причине отказа появится после пересборки витрины `fct_leads`.",
     },
     "en": {
         "title": "amoCRM sales",
@@ -323,7 +343,9 @@ LABELS: dict[Lang, dict[str, str]] = {
         "role_senior": "Senior",
         "role_team_lead": "Team lead",
         "main_pipeline": "No pipeline picked in the filter: showing the main one, “{pipeline}”.",
-        "all_pipelines_note": "Manager KPIs cover every pipeline: the “{pipeline}” filter does not apply here.",
+        "all_pipelines_note": "The “{pipeline}” pipeline filter does not apply here: scores and onboarding are per "
+                              "manager and month across every pipeline, since revenue, calls and meetings are not "
+                              "split by pipeline.",
         "pipeline_leads_created_count": "Pipeline leads",
         "pipeline_deals_won_count": "Pipeline deals won",
         "pipeline_revenue_amount": "Pipeline revenue",
@@ -577,6 +599,25 @@ LABELS: dict[Lang, dict[str, str]] = {
         "no_previous_year_to_date": "no data for the same months of last year",
         "pipeline_monthly_note": "The “{pipeline}” pipeline figures below are the month's: {month}.",
         "period_month_only": "This page shows the month ({month}); the period {period} is on the overview.",
+        # manager KPIs by pipeline, the leads behind a loss reason
+        "pipeline_kpis_note": "“{pipeline}” pipeline: shown per pipeline are {kpis}. Revenue, calls, meetings, "
+                              "medians, plans and the other KPIs are not split by pipeline, so they are not shown.",
+        "pipeline_managers_note": "Managers with no leads in this pipeline in the month are not listed.",
+        "pipeline_kpis_missing": "The “{pipeline}” pipeline filter does not apply here yet: the mart "
+                                 "`mart_manager_pipeline_kpi_monthly` is not built, so the KPIs cover every pipeline.",
+        "no_pipeline_manager_data": "No manager has leads in the “{pipeline}” pipeline in {month}.",
+        "calls_vs_deals_no_pipeline": "Calls are not split by pipeline, so the calls vs deals chart is not drawn "
+                                      "for one pipeline: choose all pipelines to see it.",
+        "comparison_all_pipelines": "The comparison with the team covers every pipeline: it is not split by pipeline.",
+        "manager_pipeline_note": "“{pipeline}” pipeline: the cards, plan, charts, scorecard and lead lists cover "
+                                 "every pipeline; the KPIs by month table shows this pipeline.",
+        "no_pipeline_manager_history": "The manager has no leads in the “{pipeline}” pipeline up to {month}.",
+        "loss_leads": "Leads by loss reason",
+        "loss_leads_reason": "Loss reason",
+        "loss_leads_option": "{reason} — {n}",
+        "loss_leads_note": "Leads lost in {month} in this pipeline with the chosen reason: as many as the loss "
+                           "reasons table counts.",
+        "loss_leads_missing": "The list of a loss reason's leads appears once the mart `fct_leads` is rebuilt.",
     },
 }
 

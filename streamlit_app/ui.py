@@ -53,7 +53,7 @@ def role_label(lang: Lang, role: object) -> object:
 
 
 def pipeline_not_applicable(ctx: Context) -> None:
-    # manager KPIs and scores are per manager across pipelines; say so rather than filter silently
+    # for the pages with no per-pipeline grain (scorecard, onboarding): say so, and why, rather than filter silently
     if ctx.pipeline is not None:
         st.caption(t(ctx.lang, "all_pipelines_note", pipeline=ctx.pipeline[1]))
 

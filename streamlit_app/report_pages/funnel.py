@@ -1,10 +1,10 @@
-"""Funnel: one pipeline's stages in the month — conversion, drop-off, time in stage, loss reasons."""
+"""Funnel: one pipeline's stages in the month — conversion, drop-off, time in stage, loss reasons and their leads."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_app import charts, columns, data
+from streamlit_app import charts, columns, data, formatting
 from streamlit_app.context import Context, current
 from streamlit_app.labels import stage_role_label, t
 from streamlit_app.ui import lead_list, table
@@ -75,6 +75,7 @@ def funnel(ctx: Context) -> None:
     charts.draw(charts.series(by_reason.reset_index(), "loss_reason_name", ["leads_lost_count"], lang,
                               horizontal=True, colors=[charts.RED]), lang, key="chart_loss_reasons")
     table(reasons, "loss_reasons", ctx)
+    loss_reason_leads(ctx, pipeline_id)
 
 
 def stage_leads(ctx: Context, pipeline_id: int) -> None:
@@ -97,6 +98,27 @@ def stage_leads(ctx: Context, pipeline_id: int) -> None:
                             key=f"drill_count_{pipeline_id}")
     lead_list(data.stage_leads(ctx.account_id, pipeline_id, int(status), ctx.month, ctx.manager_id, str(count)),
               f"stage_leads_{pipeline_id}", ctx)
+
+
+def loss_reason_leads(ctx: Context, pipeline_id: int) -> None:
+    """Pick one of the month's loss reasons: the leads the loss-reasons table counts for it, over all stages."""
+    lang = ctx.lang
+    st.subheader(t(lang, "loss_leads"))
+    if not data.has("fct_leads") or not data.has_columns("fct_leads", data.LOSS_LEAD_COLUMNS):
+        st.info(t(lang, "loss_leads_missing"))
+        return
+    options = data.loss_reason_options(ctx.account_id, pipeline_id, ctx.month)
+    if options.empty:
+        st.info(t(lang, "no_loss_reasons", month=ctx.month_text))
+        return
+    names = dict(zip(options["loss_reason_id"].astype(int), options["loss_reason_name"], strict=True))
+    counts = dict(zip(options["loss_reason_id"].astype(int), options["leads_lost_count"], strict=True))
+    reason = st.selectbox(
+        t(lang, "loss_leads_reason"), list(names), key=f"drill_loss_{pipeline_id}",
+        format_func=lambda r: t(lang, "loss_leads_option", reason=names[r], n=formatting.number(counts[r], lang)))
+    st.caption(t(lang, "loss_leads_note", month=ctx.month_text))
+    lead_list(data.loss_reason_leads(ctx.account_id, pipeline_id, ctx.month, int(reason)),
+              f"loss_leads_{pipeline_id}", ctx)
 
 
 funnel(current())

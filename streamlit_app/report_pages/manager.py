@@ -1,7 +1,12 @@
-"""Manager drill-down: one manager's month against the previous one and the plan, monthly and weekly trends."""
+"""Manager drill-down: one manager's month against the previous one and the plan, monthly and weekly trends.
+
+With a pipeline chosen, the KPIs-by-month table shows that pipeline's lead KPIs (mart_manager_pipeline_kpi_monthly);
+the cards, plan, charts, scorecard and lead lists stay across every pipeline, and a note says so.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from streamlit_app import charts, columns, data
@@ -11,7 +16,6 @@ from streamlit_app.ui import (
     cards,
     lead_list,
     month_rows,
-    pipeline_not_applicable,
     plan_cards,
     scorecard_kinds,
     table,
@@ -20,7 +24,10 @@ from streamlit_app.ui import (
 
 def manager(ctx: Context) -> None:
     lang = ctx.lang
-    pipeline_not_applicable(ctx)
+    if ctx.pipeline is not None:
+        by_pipeline = data.has(data.PIPELINE_KPI_MART)
+        st.caption(t(lang, "manager_pipeline_note" if by_pipeline else "pipeline_kpis_missing",
+                     pipeline=ctx.pipeline[1]))
     if ctx.manager is None:
         # the manager who needs help: the first of the first screen's ranking (plan fulfilment, then alerts)
         board = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
@@ -54,9 +61,7 @@ def manager(ctx: Context) -> None:
         charts.draw(charts.series(weekly, "week_start", activity, lang, mark="line", x_kind="week",
                                   y_kind="count", y_title=t(lang, "chart_measure")), lang, key="chart_trend_activity")
 
-    st.subheader(t(lang, "monthly_kpis"))
-    shown = ["month_start", *[c for c in data.TREND_COLUMNS if c in history.columns]]
-    table(history[shown].sort_values("month_start", ascending=False), f"manager_{manager_id}", ctx)
+    monthly_kpis(ctx, manager_id, history)
 
     score = data.scorecard(ctx.account_id, ctx.month, None, manager_id)
     if not score.empty:
@@ -65,6 +70,25 @@ def manager(ctx: Context) -> None:
         table(detail, f"scorecard_{manager_id}", ctx, kinds=scorecard_kinds(detail, lang))
 
     leads_behind(ctx, manager_id)
+
+
+def monthly_kpis(ctx: Context, manager_id: int, history: pd.DataFrame) -> None:
+    """The KPIs by month: across every pipeline, or the chosen pipeline's lead KPIs when the pipeline mart is built."""
+    lang = ctx.lang
+    st.subheader(t(lang, "monthly_kpis"))
+    if ctx.pipeline is None or not data.has(data.PIPELINE_KPI_MART):
+        shown = ["month_start", *[c for c in data.TREND_COLUMNS if c in history.columns]]
+        table(history[shown].sort_values("month_start", ascending=False), f"manager_{manager_id}", ctx)
+        return
+    pipeline_id, pipeline_name = ctx.pipeline
+    kpis = [c for c in data.TREND_COLUMNS if c in data.pipeline_kpi_columns()]
+    st.caption(t(lang, "pipeline_kpis_note", pipeline=pipeline_name,
+                 kpis=", ".join(columns.label(c, lang) for c in kpis)))
+    by_pipeline = data.manager_pipeline_history(ctx.account_id, manager_id, pipeline_id, ctx.month, kpis)
+    if by_pipeline.empty:
+        st.info(t(lang, "no_pipeline_manager_history", pipeline=pipeline_name, month=ctx.month_text))
+        return
+    table(by_pipeline, f"manager_{manager_id}_pipeline_{pipeline_id}", ctx)
 
 
 def leads_behind(ctx: Context, manager_id: int) -> None:

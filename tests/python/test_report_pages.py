@@ -494,7 +494,8 @@ def test_pipeline_filter_is_said_not_to_apply_to_manager_pages(serving: Path) ->
     pipelines = mart(serving, "select pipeline_id, pipeline_name from marts.mart_pipeline_monthly "
                               "order by pipeline_id limit 1", [])
     pipeline_id, name = int(pipelines["pipeline_id"][0]), str(pipelines["pipeline_name"][0])
-    for page in ("managers", "scorecard"):
+    # the managers page shows the pipeline's lead KPIs (test_pipeline_filter_shows_the_pipelines_manager_kpis)
+    for page in ("scorecard", "onboarding"):
         at = open_page(page, pipeline=pipeline_id)
         assert any(name in c.value and "не применяется" in c.value for c in at.caption), page
         assert not any("не применяется" in c.value for c in open_page(page).caption), page
@@ -890,3 +891,94 @@ def test_a_running_quarter_is_not_compared_with_a_whole_one(serving: Path) -> No
         assert any(deltas)
     else:  # the demo's newest quarter is running (fewer months than the one before): no change is drawn
         assert not any(deltas) and any("Изменение не показано" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------- pipeline filter on manager KPIs, leads by loss reason
+
+
+def test_pipeline_filter_shows_the_pipelines_manager_kpis(serving: Path) -> None:
+    month = newest_month(serving)
+    pipelines = mart(serving, "select distinct pipeline_id, pipeline_name from marts.mart_funnel_stages"
+                     " where pipeline_id in (select pipeline_id from marts.mart_manager_pipeline_kpi_monthly"
+                     " where month_start = ?) order by pipeline_id", [month])
+    assert len(pipelines) > 1, "the demo has leads in more than one pipeline"
+    everyone = mart(serving, "select manager_id, deals_won_count from marts.mart_manager_kpi_monthly"
+                    " where month_start = ?", [month]).set_index("manager_id")["deals_won_count"]
+    differs = False
+    for pipeline_id, name in pipelines.itertuples(index=False):
+        expected = mart(serving, "select manager_id, new_leads_count, deals_won_count, win_rate"
+                        " from marts.mart_manager_pipeline_kpi_monthly where month_start = ? and pipeline_id = ?",
+                        [month, int(pipeline_id)]).set_index("manager_id")
+        at = open_page("managers", pipeline=int(pipeline_id))
+        shown = table(at, f"leaderboard_pipeline_{pipeline_id}").set_index("manager_id")
+        assert sorted(shown.index) == sorted(expected.index), name  # every manager with leads in the pipeline
+        for manager, row in expected.iterrows():
+            assert shown.loc[manager, "deals_won_count"] == row["deals_won_count"], (name, manager)
+            assert shown.loc[manager, "new_leads_count"] == row["new_leads_count"], (name, manager)
+            assert shown.loc[manager, "win_rate"] == pytest.approx(row["win_rate"], nan_ok=True), (name, manager)
+            differs |= bool(row["deals_won_count"] != everyone[manager])
+        assert "revenue_amount" not in shown.columns and "calls_count" not in shown.columns  # not split by pipeline
+        captions = [c.value for c in at.caption]
+        assert any(f"«{name}»" in c and "Выручка, звонки" in c for c in captions), captions
+        assert any(c.startswith("Сравнение с командой — по всем воронкам") for c in captions), captions
+        assert any(c.startswith("Звонки по воронкам не делятся") for c in captions), captions
+        assert not at.get("vega_lite_chart")  # calls have no pipeline: the calls vs deals chart is not drawn
+    assert differs, "a pipeline's figures are not the all-pipelines ones"
+
+    at = open_page("managers")  # without a pipeline, as before
+    shown = table(at, "leaderboard").set_index("manager_id")
+    assert shown["deals_won_count"].to_dict() == everyone.to_dict()
+    assert "revenue_amount" in shown.columns and len(at.get("vega_lite_chart")) == 1
+    assert not any("воронк" in c.value for c in at.caption)
+
+    # the manager page's KPIs by month follow the pipeline too
+    pipeline_id = int(pipelines["pipeline_id"].iloc[0])
+    manager = int(mart(serving, "select manager_id from marts.mart_manager_pipeline_kpi_monthly"
+                       " where month_start = ? and pipeline_id = ? order by new_leads_count desc, manager_id limit 1",
+                       [month, pipeline_id]).iloc[0, 0])
+    history = mart(serving, "select month_start, new_leads_count from marts.mart_manager_pipeline_kpi_monthly"
+                   " where manager_id = ? and pipeline_id = ? and month_start <= ? order by month_start desc",
+                   [manager, pipeline_id, month])
+    at = open_page("manager", manager=manager, pipeline=pipeline_id)
+    monthly = table(at, f"manager_{manager}_pipeline_{pipeline_id}")
+    assert list(monthly["month_start"]) == [pd.Timestamp(m).date() for m in history["month_start"]]
+    assert list(monthly["new_leads_count"]) == list(history["new_leads_count"])
+
+
+def test_loss_reason_lists_the_leads_the_mart_counts(serving: Path) -> None:
+    month = newest_month(serving)
+    pipeline = int(scalar(serving, "select min(pipeline_id) from marts.mart_funnel_stages"))
+    reasons = mart(serving, "select loss_reason_id, min(loss_reason_name) as name, sum(leads_lost_count) as lost"
+                   " from marts.mart_funnel_loss_reasons where month_start = ? and pipeline_id = ?"
+                   " group by loss_reason_id order by loss_reason_id", [month, pipeline])
+    assert len(reasons) > 1
+    base = str(scalar(serving, "select crm_base_url from marts.dim_accounts")).rstrip("/")
+    at = open_page("funnel", pipeline=pipeline)
+    key = f"drill_loss_{pipeline}"
+    assert sorted(at.selectbox(key=key).options) == sorted(
+        f"{r.name} — {formatting.number(r.lost, 'ru')}" for r in reasons.itertuples())
+    for reason in reasons.itertuples():
+        at.selectbox(key=key).set_value(int(reason.loss_reason_id)).run()
+        leads = table(at, f"loss_leads_{pipeline}")
+        # the leads lost that month in the pipeline from one of its stages, not deleted, with that reason
+        expected = mart(serving, "select lead_id from marts.fct_leads where pipeline_id = ? and lost_month_start = ?"
+                        " and coalesce(loss_reason_id, -1) = ? and lost_from_status_id is not null and not is_deleted",
+                        [pipeline, month, int(reason.loss_reason_id)])
+        assert len(leads) == reason.lost == len(expected), reason.name
+        assert sorted(leads["lead_id"]) == sorted(expected["lead_id"]), reason.name
+        assert all(url == f"{base}/leads/detail/{lead}" for url, lead in zip(leads["lead_url"], leads["lead_id"],
+                                                                              strict=True))
+        assert f"xlsx_loss_leads_{pipeline}" in [b.key for b in at.download_button]
+
+
+def test_pipeline_filtered_pages_in_both_languages(serving: Path, downloads: dict[str, bytes]) -> None:
+    """The pages the pipeline filter changes or explains, with a pipeline chosen: the sweep's checks (no key, no
+    None, the reader's language, downloads under every table)."""
+    values = data_values(serving)
+    pipeline = int(scalar(serving, "select max(pipeline_id) from marts.mart_manager_pipeline_kpi_monthly"))
+    at = open_page("overview", pipeline=pipeline)
+    for lang in ("ru", "en"):
+        at.radio(key="lang").set_value(lang)
+        for page in ("managers", "manager", "scorecard", "onboarding", "funnel"):
+            check_page(go(at, page), page, lang, values, downloads)
+            assert at.selectbox(key="pipeline").value == pipeline, page

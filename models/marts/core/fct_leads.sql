@@ -1,5 +1,7 @@
 {#- One row per lead (сделка) with its pipeline and stage names, outcome flags, the moments KPIs
-    measure and the durations between them. -#}
+    measure and the durations between them. A lost lead also carries the stage it was lost from
+    (the furthest it reached in its pipeline) and the month it was lost: mart_funnel_loss_reasons
+    counts these columns, so the funnel's list of a loss reason's leads is a filter on them. -#}
 with
 
 lead_milestones as (
@@ -16,6 +18,30 @@ loss_reasons as (
 
 managers as (
     select * from {{ ref('dim_managers') }}
+),
+
+stage_history as (
+    select * from {{ ref('int_lead_stage_history') }}
+),
+
+lost_from as (
+    -- a lost lead's furthest stage in the pipeline it was lost in (the lost status itself aside);
+    -- a lead that reached none has no row, and no loss-reason stage
+    select
+        stage_history.account_id,
+        stage_history.lead_id,
+        stage_history.status_id,
+        row_number() over (
+            partition by stage_history.account_id, stage_history.lead_id
+            order by stage_history.status_sort desc, stage_history.visit_number desc
+        ) as rank_from_furthest
+    from stage_history
+    inner join lead_milestones
+        on stage_history.account_id = lead_milestones.account_id
+        and stage_history.lead_id = lead_milestones.lead_id
+        and stage_history.pipeline_id = lead_milestones.pipeline_id
+    where lead_milestones.is_lost
+        and stage_history.status_id <> 143
 ),
 
 final as (
@@ -50,7 +76,9 @@ final as (
         lead_milestones.lead_processing_hours,
         lead_milestones.time_to_close_days,
         lead_milestones.sales_cycle_days,
-        lead_milestones.created_month_start
+        lead_milestones.created_month_start,
+        lead_milestones.lost_month_start,
+        lost_from.status_id as lost_from_status_id
     from lead_milestones
     left join stages
         on lead_milestones.account_id = stages.account_id
@@ -62,6 +90,10 @@ final as (
     left join managers
         on lead_milestones.account_id = managers.account_id
         and lead_milestones.manager_id = managers.manager_id
+    left join lost_from
+        on lead_milestones.account_id = lost_from.account_id
+        and lead_milestones.lead_id = lost_from.lead_id
+        and lost_from.rank_from_furthest = 1
 )
 
 select * from final

@@ -1,14 +1,13 @@
 {#- One row per pipeline × stage × month × loss reason: leads lost in the month (account timezone)
     whose furthest stage in the pipeline was this one, and their share of all leads lost at that
-    stage in that month. Deleted leads are left out. -#}
+    stage in that month. Deleted leads are left out. The stage and month are fct_leads'
+    lost_from_status_id and lost_month_start, so the funnel's list of a reason's leads (a filter on
+    fct_leads) counts what this mart counts. -#}
 with
 
-lead_milestones as (
-    select * from {{ ref('int_lead_milestones') }} where is_lost and not is_deleted
-),
-
-stage_history as (
-    select * from {{ ref('int_lead_stage_history') }}
+lost_leads as (
+    select * from {{ ref('fct_leads') }}
+    where lost_from_status_id is not null and not is_deleted
 ),
 
 stages as (
@@ -19,38 +18,15 @@ loss_reasons as (
     select * from {{ ref('stg_amocrm__loss_reasons') }}
 ),
 
-furthest as (
-    -- the furthest stage reached in the pipeline the lead was lost in
-    select
-        stage_history.account_id,
-        stage_history.lead_id,
-        stage_history.pipeline_id,
-        stage_history.status_id,
-        row_number() over (
-            partition by stage_history.account_id, stage_history.lead_id
-            order by stage_history.status_sort desc, stage_history.visit_number desc
-        ) as rank_from_furthest
-    from stage_history
-    inner join lead_milestones
-        on stage_history.account_id = lead_milestones.account_id
-        and stage_history.lead_id = lead_milestones.lead_id
-        and stage_history.pipeline_id = lead_milestones.pipeline_id
-    where stage_history.status_id <> 143
-),
-
 lost as (
     select
-        lead_milestones.account_id,
-        lead_milestones.pipeline_id,
-        furthest.status_id,
-        lead_milestones.lost_month_start as month_start,
-        coalesce(lead_milestones.loss_reason_id, -1) as loss_reason_id,
+        account_id,
+        pipeline_id,
+        lost_from_status_id as status_id,
+        lost_month_start as month_start,
+        coalesce(loss_reason_id, -1) as loss_reason_id,
         count(*) as leads_lost_count
-    from lead_milestones
-    inner join furthest
-        on lead_milestones.account_id = furthest.account_id
-        and lead_milestones.lead_id = furthest.lead_id
-        and furthest.rank_from_furthest = 1
+    from lost_leads
     group by 1, 2, 3, 4, 5
 ),
 
