@@ -316,6 +316,8 @@ LABELS: dict[Lang, dict[str, str]] = {
         "loss_leads_note": "Лиды, проигранные за {month} в этой воронке с выбранной причиной: их столько же, "
                            "сколько в таблице причин.",
         "loss_leads_missing": "Список лидов по причине отказа появится после пересборки витрины `fct_leads`.",
+        "period_team_note": "Команда — нынешняя команда менеджера (за период он мог её сменить).",
+        "comparison_month_note": "Сравнение со средним по команде — за месяц: {month}.",
     },
     "en": {
         "title": "amoCRM sales",
@@ -618,6 +620,8 @@ LABELS: dict[Lang, dict[str, str]] = {
         "loss_leads_note": "Leads lost in {month} in this pipeline with the chosen reason: as many as the loss "
                            "reasons table counts.",
         "loss_leads_missing": "The list of a loss reason's leads appears once the mart `fct_leads` is rebuilt.",
+        "period_team_note": "Team: the manager's current team (it may have changed within the period).",
+        "comparison_month_note": "The comparison with the team average is the month's: {month}.",
     },
 }
 

@@ -20,7 +20,7 @@ PAGES = ("overview", "funnel", "pipeline_history", "managers", "manager", "onboa
          "marketing", "alerts", "quality")
 
 # the pages whose figures follow the period filter (quarter, year to date); the others show the chosen month
-PERIOD_PAGES = ("overview",)
+PERIOD_PAGES = ("overview", "managers")
 
 
 def titles(lang: Lang) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Managers: the month's leaderboard, the side-by-side comparison with the team average, calls vs deals.
+"""Managers: the period's leaderboard (a month, its quarter or the year to date), the month's side-by-side
+comparison with the team average, calls vs deals.
 
 With a pipeline chosen, the leaderboard (and the chart, when its columns are there) shows that pipeline's
 figures from mart_manager_pipeline_kpi_monthly: only the KPIs about leads are split by pipeline.
@@ -31,14 +32,21 @@ def leaderboard(ctx: Context) -> pd.DataFrame | None:
     if ctx.pipeline is None or not data.has(data.PIPELINE_KPI_MART):
         if ctx.pipeline is not None:
             st.caption(t(lang, "pipeline_kpis_missing", pipeline=ctx.pipeline[1]))
-        frame = data.managers(ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
+        if ctx.period is None:
+            frame = data.managers(ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
+        else:  # mart_manager_kpi_periods: the period's counts, and rates and medians over the period
+            frame = data.period_managers(ctx.account_id, ctx.period, ctx.period_end, ctx.team_id, ctx.manager_id)
         if frame.empty:
-            st.info(t(lang, "no_manager_data", month=ctx.month_text))
+            st.info(t(lang, "no_manager_data", month=ctx.period_text))
             return None
-        st.subheader(f"{t(lang, 'leaderboard')} · {ctx.month_text}")
+        st.subheader(f"{t(lang, 'leaderboard')} · {ctx.period_text}")
         st.caption(ctx.scope())
+        if ctx.period is not None:
+            st.caption(t(lang, "period_team_note"))
         table(frame, "leaderboard", ctx)
         return frame
+    if ctx.period is not None:  # the pipeline mart is monthly
+        st.caption(t(lang, "pipeline_monthly_note", pipeline=ctx.pipeline[1], month=ctx.month_text))
     pipeline_id, pipeline_name = ctx.pipeline
     shown = [c for c in data.MANAGER_COLUMNS if c in data.pipeline_kpi_columns()]
     frame = data.manager_pipeline_kpis(ctx.account_id, ctx.month, pipeline_id, shown, ctx.team_id, ctx.manager_id)
@@ -67,6 +75,8 @@ def managers(ctx: Context) -> None:
     else:
         if ctx.pipeline is not None:  # the comparison mart has no pipeline grain
             st.caption(t(lang, "comparison_all_pipelines"))
+        if ctx.period is not None:  # nor a period one: a team average is the month's
+            st.caption(t(lang, "comparison_month_note", month=ctx.month_text))
         average = compared["is_team_average"].fillna(False).astype(bool)
         compared = compared.assign(manager_name=compared["manager_name"].where(~average, t(lang, "team_average")),
                                    scorecard_role=compared["scorecard_role"].map(lambda r: role_label(lang, r)))

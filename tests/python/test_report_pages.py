@@ -982,3 +982,31 @@ def test_pipeline_filtered_pages_in_both_languages(serving: Path, downloads: dic
         for page in ("managers", "manager", "scorecard", "onboarding", "funnel"):
             check_page(go(at, page), page, lang, values, downloads)
             assert at.selectbox(key="pipeline").value == pipeline, page
+
+
+def test_managers_leaderboard_over_the_year_to_date(serving: Path) -> None:
+    from streamlit_app.context import period_bounds
+
+    month = newest_month(serving)
+    end = period_bounds("year_to_date", month)[1]
+    expected = mart(serving, "select k.manager_id, k.revenue_amount, k.deals_won_count, d.manager_name"
+                             " from marts.mart_manager_kpi_periods k"
+                             " join marts.dim_managers d using (account_id, manager_id)"
+                             " where k.period_type = 'year_to_date' and k.period_end = ? and k.kpi_grain = 'manager'",
+                    [end])
+    at = open_page("managers", period="year_to_date", month=month.isoformat())
+    board = table(at, "leaderboard")
+    assert sorted(board["manager_id"].astype(int)) == sorted(expected["manager_id"].astype(int))
+    want = expected.set_index("manager_id")
+    for row in board.itertuples():
+        assert row.revenue_amount == pytest.approx(want.loc[row.manager_id, "revenue_amount"], nan_ok=True)
+        assert row.deals_won_count == want.loc[row.manager_id, "deals_won_count"]
+        assert row.manager_name == want.loc[row.manager_id, "manager_name"]
+    # more than the month: the year's revenue is at least the month's for every manager
+    monthly = mart(serving, "select manager_id, revenue_amount from marts.mart_manager_kpi_monthly"
+                            " where month_start = ?", [month]).set_index("manager_id")["revenue_amount"]
+    assert any(want.loc[m, "revenue_amount"] > monthly.get(m, 0) for m in want.index)
+    text = formatting.month_span(period_bounds("year_to_date", month)[0], month, "ru")
+    assert any(text in s.value for s in at.subheader)
+    assert any(formatting.month(month, "ru") in c.value for c in at.caption)  # the comparison is the month's
+    assert not any("Этот раздел показывает месяц" in c.value for c in at.caption)  # the page follows the period
