@@ -124,6 +124,43 @@ def dbt_rows(target_dir: Path, since: float | None = None) -> list[Row]:
     return rows
 
 
+_FRESHNESS_STATUS = {"pass": "pass", "warn": "warn", "error": "fail", "runtime error": "fail"}
+
+
+def freshness_rows(target_dir: Path, since: float | None = None) -> list[Row]:
+    """dbt source freshness (target_dir/sources.json): one row per source table with a freshness rule, its
+    status, and when it was last loaded. `since`: ignore a file written before then (dbt wrote none)."""
+    path = target_dir / "sources.json"
+    if not path.exists() or (since is not None and path.stat().st_mtime < since):
+        return []
+    manifest = target_dir / "manifest.json"
+    sources = json.loads(manifest.read_text()).get("sources", {}) if manifest.exists() else {}
+    rows = []
+    for r in json.loads(path.read_text()).get("results", []):
+        uid = r.get("unique_id") or "source...?"
+        _, _, source, table = uid.split(".", 3)
+        node = sources.get(uid, {})
+        criteria = r.get("criteria") or {}
+        has_error = bool((criteria.get("error_after") or {}).get("count"))
+        age = r.get("max_loaded_at_time_ago_in_s")
+        if r.get("status") == "runtime error":
+            message = (r.get("error") or "freshness could not be computed").strip()[:2000]
+        else:
+            warn, error = _window(criteria.get("warn_after")), _window(criteria.get("error_after"))
+            message = (f"last loaded {r.get('max_loaded_at')} ({float(age) / 3600:.1f} h before the check); "
+                       f"warn after {warn}, error after {error}")
+        rows.append(Row(tool="dbt", suite="freshness", check_name=f"freshness({source}.{table})",
+                        table_name=f"{node.get('schema') or source}.{node.get('identifier') or table}",
+                        column_name=None, severity="error" if has_error else "warn",
+                        status=_FRESHNESS_STATUS.get(r.get("status", ""), "fail"), failing_rows=None,
+                        rows_checked=None, message=message))
+    return rows
+
+
+def _window(rule: dict[str, Any] | None) -> str:
+    return f"{rule['count']} {rule.get('period')}(s)" if rule and rule.get("count") else "never"
+
+
 def _attached(node: dict[str, Any], nodes: dict[str, Any]) -> str | None:
     target = node.get("attached_node") or node.get("model")
     if not target:

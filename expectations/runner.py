@@ -3,7 +3,8 @@
 GX 1.x has no working DuckDB datasource, so each table is read into pandas (read-only connection)
 and validated through GX's pandas datasource in an ephemeral context.
 
-GX owns the raw layer: the shape, volume and freshness of what was loaded, checked before dbt runs.
+GX owns the raw layer: the shape and volume of what was loaded, checked before dbt runs (freshness is dbt's source
+freshness, which the quality gate runs and records beside these results).
 Every invariant of the models (keys, not-nulls, ranges, grains) is a dbt test on the model, so it is
 checked once, by `dbt build`; a suite file over any other schema is not run here.
 

@@ -810,3 +810,18 @@ def loss_reason_leads(account_id: int, pipeline_id: int, month: date, loss_reaso
         " order by l.lost_at desc nulls last, d.lead_id",
         [account_id, pipeline_id, month, loss_reason_id],
     )
+
+
+# ---- the sources' freshness (dbt source freshness, recorded by the quality gate)
+
+
+def freshness() -> pd.DataFrame:
+    """Each source table's freshness from the newest run that measured it, stalest first (empty before any)."""
+    if not has(QUALITY_MART) or not set(QUALITY_COLUMNS) <= quality_columns():
+        return pd.DataFrame()
+    return select(
+        f"select table_name, status, severity, message, checked_at from marts.{QUALITY_MART}"
+        f" where suite = 'freshness' and run_id = (select arg_max(run_id, checked_at) from marts.{QUALITY_MART}"
+        " where suite = 'freshness')"
+        " order by case status when 'fail' then 0 when 'warn' then 1 else 2 end, table_name"
+    )

@@ -318,6 +318,17 @@ LABELS: dict[Lang, dict[str, str]] = {
         "loss_leads_missing": "Список лидов по причине отказа появится после пересборки витрины `fct_leads`.",
         "period_team_note": "Команда — нынешняя команда менеджера (за период он мог её сменить).",
         "comparison_month_note": "Сравнение со средним по команде — за месяц: {month}.",
+        "freshness_heading": "Свежесть данных",
+        "freshness_note": "Когда каждая таблица из amoCRM последний раз получала записи и когда прошла последняя "
+                          "загрузка (dbt source freshness, при каждом запуске). Устаревшие данные публикуются "
+                          "с предупреждением: старая копия была бы ещё старше.",
+        "freshness_missing": "Свежесть ещё не измерялась: она появится после следующего запуска `amokpi run`.",
+        "suite": "Набор",
+        "check_name": "Проверка",
+        "table_name": "Таблица",
+        "column_name": "Столбец",
+        "failing_rows": "Строк с нарушением",
+        "rows_checked": "Строк проверено",
     },
     "en": {
         "title": "amoCRM sales",
@@ -622,6 +633,17 @@ LABELS: dict[Lang, dict[str, str]] = {
         "loss_leads_missing": "The list of a loss reason's leads appears once the mart `fct_leads` is rebuilt.",
         "period_team_note": "Team: the manager's current team (it may have changed within the period).",
         "comparison_month_note": "The comparison with the team average is the month's: {month}.",
+        "freshness_heading": "Data freshness",
+        "freshness_note": "When each amoCRM table last received records and when the last load finished (dbt "
+                          "source freshness, on every run). Stale data is published with a warning: the old copy "
+                          "would be older still.",
+        "freshness_missing": "Freshness has not been measured yet: it appears after the next `amokpi run`.",
+        "suite": "Suite",
+        "check_name": "Check",
+        "table_name": "Table",
+        "column_name": "Column",
+        "failing_rows": "Failing rows",
+        "rows_checked": "Rows checked",
     },
 }
 

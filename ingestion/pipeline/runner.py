@@ -168,7 +168,7 @@ def dbt_target_dir() -> Path:
 
 def dbt_args(command: str, warehouse: Path, *extra: str) -> list[str]:
     demo = ["--vars", "{demo_seeds: true}"] if demo_seeds() else []
-    return [command, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(DBT_PROFILES_DIR),
+    return [*command.split(), "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(DBT_PROFILES_DIR),
             "--target-path", str(dbt_target_dir()), *demo, *extra]
 
 
@@ -199,6 +199,26 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
         run_dbt("build", warehouse, *skip)
     finally:
         record_dbt_results(warehouse, run_id, since=started)
+
+
+def source_freshness(warehouse: Path | None = None, run_id: str | None = None) -> int:
+    """`dbt source freshness`: how long ago each raw table and the last load were loaded, against the sources'
+    thresholds (vars). Stored in data_quality_runs (suite `freshness`) and shown on the data-quality page;
+    stale data is reported, never a reason to keep an older copy (it would be staler still). Returns the rows."""
+    from expectations import results
+
+    warehouse = warehouse or warehouse_path()
+    started = time.time()
+    try:
+        run_dbt("source freshness", warehouse)
+    except StepFailed:
+        pass  # a stale source makes dbt exit 1; the results say which, and dbt's own errors land there too
+    rows = results.freshness_rows(dbt_target_dir(), since=started)
+    try:
+        return results.write(warehouse, run_id or results.new_run_id(), rows)
+    except duckdb.Error as exc:
+        print(f"warning: could not store freshness results in the warehouse: {exc}", file=sys.stderr)
+        return 0
 
 
 def record_dbt_results(warehouse: Path, run_id: str | None, since: float | None = None) -> int:
@@ -259,7 +279,9 @@ class QualityGate:
         return report
 
     def build(self) -> None:
-        """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule."""
+        """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule.
+        The sources' freshness is measured first and recorded with the run (it never stops publishing)."""
+        source_freshness(self.warehouse, self.run_id)
         try:
             build(self.warehouse, self.run_id)
         except StepFailed as exc:

@@ -1,4 +1,5 @@
-"""Data quality: the last load, each tool's latest check run (dbt tests, Great Expectations), the quarantine."""
+"""Data quality: the last load and the sources' freshness, each tool's latest check run (dbt tests, Great
+Expectations), the quarantine."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ def quality(ctx: Context) -> None:
               else formatting.moment(local_time(loaded, ctx.timezone), lang),
               border=True)
     st.caption(t(lang, "timezone_note", tz=ctx.timezone))
+    fresh = data.freshness()
+    st.subheader(t(lang, "freshness_heading"))
+    if fresh.empty:
+        st.info(t(lang, "freshness_missing"))
+    else:
+        st.caption(t(lang, "freshness_note"))
+        table(local_columns(fresh, ctx.timezone), "freshness", ctx)
     latest = data.quality_latest()
     if latest is None:
         st.info(t(lang, "quality_missing"))

@@ -137,6 +137,14 @@ def test_a_run_without_errors_passes_publishes_and_records_every_check(scenario:
                                      "where run_id = ? and tool = 'dbt' and suite = 'unit_test'", [run_id])[0][0] > 0
     # the dbt tests of that build, including the quarantine model's
     assert "unique_mart_quarantine_quarantine_id" in recorded
+    # dbt source freshness of that run: every raw table with a rule, and the last load, just loaded
+    fresh = {k: v for k, v in recorded.items() if k.startswith("freshness(")}
+    assert set(fresh) == {f"freshness(amocrm.{t})" for t in ("account", "users", "pipelines", "statuses",
+                                                             "loss_reasons", "custom_fields", "leads", "contacts",
+                                                             "companies", "tasks", "task_types", "notes", "events")} \
+        | {"freshness(amocrm_loads._dlt_loads)"}
+    assert all(v[2] == "pass" for v in fresh.values()), fresh
+    assert fresh["freshness(amocrm_loads._dlt_loads)"][1] == "error"  # it has an error threshold; tables warn only
     assert (docs_dir(scenario.warehouse) / "index.html").exists()
 
 
@@ -261,3 +269,46 @@ def test_a_failed_dbt_test_alone_keeps_the_run_from_publishing(tmp_path: Path, m
     with pytest.raises(runner.StepFailed, match="not published"):
         gate.publish()
     assert published == []
+
+
+def test_stale_sources_are_reported_with_their_age(scenario: Scenario, tmp_path: Path) -> None:
+    """Loads four days old break _dlt_loads' error threshold (72 h); a table no load touched for eight days
+    breaks its warning one (7 days): dbt source freshness records both, with how long ago they were loaded."""
+    stale = tmp_path / "warehouse.duckdb"
+    stale.write_bytes(scenario.warehouse.read_bytes())
+    with duckdb.connect(str(stale)) as con:
+        con.execute("update raw_amocrm._dlt_loads set inserted_at = inserted_at - interval 4 day")
+        con.execute("update raw_amocrm.leads set _dlt_load_id = cast(epoch(now()) - 8 * 86400 as varchar)")
+    assert runner.source_freshness(stale, "stale-run") == 14
+    found = checks(stale, "stale-run")
+    loads, leads = found["freshness(amocrm_loads._dlt_loads)"], found["freshness(amocrm.leads)"]
+    assert loads[1:3] == ("error", "fail") and "error after 72 hour(s)" in loads[4]
+    assert float(loads[4].split("(")[1].split(" h")[0]) >= 96
+    assert leads[1:3] == ("warn", "warn") and float(leads[4].split("(")[1].split(" h")[0]) >= 8 * 24
+    assert found["freshness(amocrm.contacts)"][2] == "pass"
+
+
+def test_freshness_results_are_parsed_from_sources_json(tmp_path: Path) -> None:
+    from expectations.results import freshness_rows
+
+    results = {"results": [
+        {"unique_id": "source.amokpi.amocrm_loads._dlt_loads", "status": "error", "max_loaded_at_time_ago_in_s": 90000,
+         "max_loaded_at": "2026-11-30T00:00:00", "criteria": {"warn_after": {"count": 26, "period": "hour"},
+                                                               "error_after": {"count": 72, "period": "hour"}}},
+        {"unique_id": "source.amokpi.amocrm.leads", "status": "pass", "max_loaded_at_time_ago_in_s": 3600,
+         "max_loaded_at": "2026-12-01T00:00:00", "criteria": {"warn_after": {"count": 7, "period": "day"},
+                                                               "error_after": {"count": None, "period": None}}},
+        {"unique_id": "source.amokpi.amocrm.notes", "status": "runtime error", "error": "Binder Error: no column"},
+    ]}
+    manifest = {"sources": {"source.amokpi.amocrm.leads": {"schema": "raw_amocrm", "identifier": "leads"}}}
+    (tmp_path / "sources.json").write_text(json.dumps(results))
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    rows = {r.check_name: r for r in freshness_rows(tmp_path)}
+    loads, leads, notes = (rows["freshness(amocrm_loads._dlt_loads)"], rows["freshness(amocrm.leads)"],
+                           rows["freshness(amocrm.notes)"])
+    assert (loads.status, loads.severity, loads.suite) == ("fail", "error", "freshness")
+    assert "25.0 h before the check" in loads.message and "error after 72 hour(s)" in loads.message
+    assert (leads.status, leads.severity, leads.table_name) == ("pass", "warn", "raw_amocrm.leads")
+    assert "error after never" in leads.message
+    assert notes.status == "fail" and "Binder Error" in notes.message
+    assert freshness_rows(tmp_path, since=(tmp_path / "sources.json").stat().st_mtime + 10) == []  # stale file

@@ -1010,3 +1010,14 @@ def test_managers_leaderboard_over_the_year_to_date(serving: Path) -> None:
     assert any(text in s.value for s in at.subheader)
     assert any(formatting.month(month, "ru") in c.value for c in at.caption)  # the comparison is the month's
     assert not any("Этот раздел показывает месяц" in c.value for c in at.caption)  # the page follows the period
+
+
+def test_quality_shows_the_sources_freshness(serving: Path) -> None:
+    at = open_page("quality")
+    fresh = table(at, "freshness")
+    assert "raw_amocrm._dlt_loads" in set(fresh["table_name"]) and len(fresh) == 14
+    assert set(fresh["status"]) == {"pass"}  # `amokpi demo` has just loaded it
+    keys = [b.key for b in at.download_button if b.key.startswith("csv_")]
+    config = json.loads(at.dataframe[keys.index("csv_freshness")].proto.columns or "{}")
+    assert config["table_name"]["label"] == "Таблица"  # headers in the reader's words
+    assert any("Свежесть" in s.value for s in at.subheader)
