@@ -71,12 +71,14 @@ def _validate() -> None:
 
 
 def _checked_steps() -> None:
-    """GX on raw -> dbt build (with its tests) -> publish, refusing to publish on an error-severity failure."""
+    """GX on raw -> source freshness -> dbt build (with its tests) -> publish, refusing to publish on an
+    error-severity failure (freshness is recorded, never a reason to refuse)."""
     from ingestion.pipeline.runner import QualityGate
 
     gate = QualityGate(warehouse_path())
     print(f"    data quality run id: {gate.run_id}")
     _step("validate raw data", gate.validate_raw)
+    _step("source freshness", lambda: print(f"    {gate.freshness()} sources measured"))
     _step("dbt build", gate.build)
     _step("publish", lambda: print(f"    serving copy: {gate.publish()}"))
 

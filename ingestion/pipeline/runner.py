@@ -1,10 +1,10 @@
 """Pipeline steps: ingest (dlt), build (dbt), validate (Great Expectations), publish (serving copy).
 
-`QualityGate` runs the checked sequence of `amokpi run`: GX on the raw tables (their shape, volume
-and freshness), then dbt build with its tests (every mart invariant is a dbt test: each invariant
-is owned by one tool); every result goes to marts.data_quality_runs under one run id and into the
-GX Data Docs; publishing refuses while any `error`-severity check failed, so the report keeps
-showing the last good data. `warn` results pass and are listed."""
+`QualityGate` runs the checked sequence of `amokpi run`: GX on the raw tables (their shape and volume),
+dbt source freshness (recorded, never blocking), then dbt build with its tests and contracts (each
+invariant is owned by one tool); every result goes to marts.data_quality_runs under one run id and
+into the GX Data Docs; publishing refuses while any `error`-severity check failed, so the report
+keeps showing the last good data. `warn` results pass and are listed."""
 
 from __future__ import annotations
 
@@ -278,10 +278,12 @@ class QualityGate:
         self.reports.append(report)
         return report
 
+    def freshness(self) -> int:
+        """dbt source freshness, recorded with the run; it never stops publishing (see source_freshness)."""
+        return source_freshness(self.warehouse, self.run_id)
+
     def build(self) -> None:
-        """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule.
-        The sources' freshness is measured first and recorded with the run (it never stops publishing)."""
-        source_freshness(self.warehouse, self.run_id)
+        """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule."""
         try:
             build(self.warehouse, self.run_id)
         except StepFailed as exc:
