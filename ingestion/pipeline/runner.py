@@ -191,10 +191,12 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
 def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True) -> None:
     """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs.
     `with_tests=False` builds seeds and models only (for warehouses built as test fixtures, whose
-    subject is not the dbt tests: each invariant is owned by one test run, not by every fixture)."""
+    subject is not the dbt tests: each invariant is owned by one test run, not by every fixture).
+    dbt's unit tests are left out either way: they test the SQL, not the data, so they run once in
+    `make test` (tests/python/test_known_answer.py) and in an analyst's own `dbt build`, not nightly."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
-    skip = [] if with_tests else ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    skip = ["--exclude-resource-type", "unit_test"] + ([] if with_tests else ["--exclude-resource-type", "test"])
     try:
         run_dbt("build", warehouse, *skip)
     finally:

@@ -31,7 +31,8 @@ def data_module() -> tuple[str, dict[str, str], dict[str, ast.FunctionDef]]:
     return source, constants, functions
 
 
-def marts_read_by(function: str, seen: frozenset[str] = frozenset()) -> set[str]:
+@cache
+def marts_read_by(function: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
     source, constants, functions = data_module()
     node = functions[function]
     found = set(MART.findall(ast.get_source_segment(source, node) or ""))
@@ -40,14 +41,15 @@ def marts_read_by(function: str, seen: frozenset[str] = frozenset()) -> set[str]
             found |= set(MART.findall(constants[name]))
         if name in functions:
             found |= marts_read_by(name, seen | {function})
-    return found
+    return frozenset(found)
 
 
-def data_calls(path: Path) -> set[str]:
+@cache
+def data_calls(path: Path) -> frozenset[str]:
     functions = data_module()[2]
-    return {n.attr for n in ast.walk(ast.parse(path.read_text()))
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "data"
-            and n.attr in functions}
+    return frozenset(n.attr for n in ast.walk(ast.parse(path.read_text()))
+                     if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "data"
+                     and n.attr in functions)
 
 
 def reads(*paths: Path) -> set[str]:

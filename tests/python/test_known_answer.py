@@ -329,3 +329,23 @@ def test_weekly_activity_and_onboarding(marts) -> None:
     # reaches the team median (75 000) at once: 2 March → 31 March = 29 days; B never does
     assert onboarding[A]["is_hire_date_inferred"] and onboarding[A]["onboarding_days"] == 29
     assert onboarding[B]["onboarding_days"] is None
+
+
+def test_the_models_unit_tests_pass(known_answer_build, tmp_path) -> None:
+    """dbt's unit tests (each model's formulas on fixed inputs, beside its SQL) run here, once per `make test`,
+    not in every nightly build: they test the SQL, not the data. dbt reads their inputs' column types from a
+    built warehouse: a copy of this one (the module's readers hold it open, and a fixture is not written to)."""
+    import json
+    import shutil
+
+    from expectations.results import dbt_rows
+    from ingestion.pipeline import runner
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(known_answer_build.warehouse, warehouse)
+    runner.run_dbt("test", warehouse, "--select", "test_type:unit")
+    target = runner.dbt_target_dir()
+    declared = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    rows = dbt_rows(target)
+    assert len(declared) >= 15 and len(rows) == len(declared)
+    assert {(r.suite, r.status) for r in rows} == {("unit_test", "pass")}
