@@ -1,4 +1,4 @@
-"""The `amokpi` command line: demo, mock-api, ingest, build, validate, run, report."""
+"""The `amokpi` command line: demo, mock-api, ingest, build, validate, run, publish, export, report."""
 
 from __future__ import annotations
 
@@ -62,6 +62,25 @@ def _build() -> None:
     from ingestion.pipeline.runner import build
 
     build(warehouse_path())
+
+
+def _republish() -> None:
+    from ingestion.pipeline.runner import republish
+
+    print(f"    serving copy: {republish(warehouse_path())}")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ingestion.pipeline.export import ExportError, export
+
+    target = args.to or warehouse_path().parent / "export"
+    try:
+        manifest = _step(f"export ({args.format})", lambda: export(target, args.format))
+    except ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"    {target} (manifest: {manifest})")
+    return 0
 
 
 def _validate() -> None:
@@ -240,6 +259,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")
     _add_wait(p)
     p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("publish", help="publish the marts of your own `dbt build` (after editing a seed, say) "
+                                       "through the same quality gate as `run`, without reading amoCRM again")
+    _add_wait(p)
+    p.set_defaults(fn=_locked("publish", _republish))
+
+    p = sub.add_parser("export", help="write the published marts as Parquet or CSV files, with a manifest of "
+                                      "their columns and descriptions")
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    p.add_argument("--to", type=Path, metavar="DIR", help="the folder (default: export/ beside the warehouse)")
+    p.set_defaults(fn=cmd_export)
 
     p = sub.add_parser("report", help="serve the Streamlit report")
     p.add_argument("--port", type=int, default=8501)

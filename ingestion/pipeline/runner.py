@@ -322,6 +322,30 @@ class QualityGate:
         return publish(self.warehouse)
 
 
+def republish(warehouse: Path | None = None) -> Path:
+    """`amokpi publish`: publish what an analyst's own `dbt build` made (after editing a seed, say) through
+    the same gate as `amokpi run`: GX on the raw tables, then that build's results (dbt's
+    target/run_results.json) recorded under this run; a failed model or error-severity test refuses."""
+    import json
+
+    from expectations.results import dbt_rows
+
+    gate = QualityGate(warehouse)
+    results = dbt_target_dir() / "run_results.json"
+    if not results.exists():
+        raise StepFailed(f"no dbt results at {results}: run `dbt build` (or `amokpi build`) first")
+    command = (json.loads(results.read_text()).get("args") or {}).get("which")
+    if command != "build":
+        raise StepFailed(f"the last dbt command in {results.parent} was `dbt {command}`, not `dbt build`: "
+                         "build first, so the marts and their tests are the ones published")
+    gate.validate_raw()
+    record_dbt_results(gate.warehouse, gate.run_id)
+    failed = [r for r in dbt_rows(dbt_target_dir()) if r.status == "fail" and r.severity == "error"]
+    if failed:
+        gate.build_error = StepFailed(f"the last dbt build failed: {', '.join(r.check_name for r in failed[:5])}")
+    return gate.publish()
+
+
 def publish(warehouse: Path | None = None) -> Path:
     """Publish the marts-only BI serving copy and the report's own copy (ingestion/pipeline/publish.py), each
     swapped in atomically; return the serving copy's path. StepFailed when there is nothing to publish."""

@@ -43,3 +43,34 @@ def test_cli_validate_exits_nonzero_with_the_failures(demo_warehouse, tmp_path: 
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "validation failed" in result.stderr and "price" in result.stderr and "-5" in result.stderr
+
+
+def test_cli_export_writes_every_published_mart_with_a_manifest(demo_warehouse, tmp_path: Path) -> None:
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k not in ("AMOKPI_SERVING", "AMOKPI_REPORT")}
+    env["AMOKPI_WAREHOUSE"] = str(demo_warehouse.warehouse)
+    for fmt in ("parquet", "csv"):
+        target = tmp_path / fmt
+        done = subprocess.run([str(AMOKPI), "export", "--format", fmt, "--to", str(target)], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        manifest = json.loads((target / "manifest.json").read_text())
+        published = {t for (t,) in query(demo_warehouse.serving,
+                                         "select table_name from duckdb_tables() where schema_name = 'marts'")}
+        assert {t["table"] for t in manifest["tables"]} == {f"marts.{t}" for t in published}
+        assert manifest["format"] == fmt and manifest["published_at"]
+        for table in manifest["tables"]:
+            path = target / table["file"]
+            ((rows,),) = query(demo_warehouse.serving, f"select count(*) from {table['table']}")
+            reader = "read_parquet" if fmt == "parquet" else "read_csv_auto"
+            with duckdb.connect() as con:
+                assert con.execute(f"select count(*) from {reader}(?)", [str(path)]).fetchone()[0] == rows == \
+                    table["rows"], table["table"]
+                names = [d[0] for d in con.execute(f"select * from {reader}(?) limit 0", [str(path)]).description]
+            assert names == [c["name"] for c in table["columns"]]
+            assert table["description"] and all(c["description"] for c in table["columns"]), table["table"]
+        assert not list(target.glob(".*.partial"))
+    missing = subprocess.run([str(AMOKPI), "export"], env={**env, "AMOKPI_WAREHOUSE": str(tmp_path / "none.duckdb")},
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 1 and "no serving copy" in missing.stderr

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from dbt_artifacts import analyst_build_results
 from local_processes import free_port
 
 from expectations.docs import docs_dir
@@ -317,3 +320,26 @@ def test_freshness_results_are_parsed_from_sources_json(tmp_path: Path) -> None:
     assert "error after never" in leads.message
     assert notes.status == "fail" and "Binder Error" in notes.message
     assert freshness_rows(tmp_path, since=(tmp_path / "sources.json").stat().st_mtime + 10) == []  # stale file
+
+
+AMOKPI = str(Path(sys.executable).with_name("amokpi"))
+
+
+def test_amokpi_publish_goes_through_the_gate(scenario: Scenario, tmp_path: Path) -> None:
+    """`amokpi publish` after an analyst's own dbt build refuses without that build's results, on its failed
+    test, and on raw data GX rejects (this scenario's last load is the faulty one), leaving no copy;
+    test_known_answer publishes a clean one."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse.write_bytes(scenario.warehouse.read_bytes())
+    env = {k: v for k, v in os.environ.items() if k not in ("AMOKPI_SERVING", "AMOKPI_REPORT")}
+    env.update(AMOKPI_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(tmp_path / "target"))
+    serving = warehouse.with_name("warehouse.serving.duckdb")
+    missing = subprocess.run([AMOKPI, "publish"], env=env, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and "run `dbt build`" in missing.stderr
+
+    analyst_build_results(tmp_path / "target", failing=True)
+    refused = subprocess.run([AMOKPI, "publish"], env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "not published" in refused.stderr
+    assert "FAIL dbt unique_mart_x_id" in refused.stderr or "unique_mart_x_id" in refused.stderr
+    assert "raw_leads.expect_column_values_to_be_between(price)" in refused.stderr  # GX saw the bad raw rows
+    assert not serving.exists()

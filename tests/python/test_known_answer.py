@@ -349,3 +349,31 @@ def test_the_models_unit_tests_pass(known_answer_build, tmp_path) -> None:
     rows = dbt_rows(target)
     assert len(declared) >= 15 and len(rows) == len(declared)
     assert {(r.suite, r.status) for r in rows} == {("unit_test", "pass")}
+
+
+def test_amokpi_publish_publishes_a_clean_analyst_build(known_answer_build, tmp_path) -> None:
+    """`amokpi publish` after an analyst's clean `dbt build`: GX passes on the raw tables, the build's results
+    are recorded under the run, and the serving copy is written (test_data_quality has the refusals)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import duckdb
+    from dbt_artifacts import analyst_build_results
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(known_answer_build.warehouse, warehouse)
+    analyst_build_results(tmp_path / "target", failing=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("AMOKPI_SERVING", "AMOKPI_REPORT")}
+    env.update(AMOKPI_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(tmp_path / "target"))
+    done = subprocess.run([str(Path(sys.executable).with_name("amokpi")), "publish"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    serving = warehouse.with_name("warehouse.serving.duckdb")
+    assert f"serving copy: {serving}" in done.stdout and serving.exists()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tools = dict(con.execute("select tool, count(*) from marts.data_quality_runs where run_id = (select"
+                                 " arg_max(run_id, checked_at) from marts.data_quality_runs) group by tool").fetchall())
+    assert tools["dbt"] == 1 and tools["gx"] > 10  # the analyst's test and the raw suites, under one run
