@@ -6,6 +6,7 @@ other figure columns the pages show are named once in `OTHER_KINDS`. Nothing is 
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from amokpi.kpis import Kpi, registry
@@ -48,6 +49,32 @@ DeltaColor = Literal["normal", "inverse", "off"]
 
 def kpi(column: str) -> Kpi | None:
     return registry().get(column)
+
+
+_TERM = re.compile(r"[a-z_][a-z0-9_]*")
+# figures outside the registry whose gaps have a known reason: a rate over entries, a time over visits
+_OTHER_GAPS = {"stage_conversion_rate": "gap_no_base", "cumulative_conversion_rate": "gap_no_base",
+               "loss_reason_share": "gap_no_base", "median_hours_in_stage": "gap_no_events",
+               "p90_hours_in_stage": "gap_no_events", "team_win_rate": "gap_no_base", "attainment": "gap_no_target"}
+
+
+def gap_reason(column: str, lang: Lang) -> str | None:
+    """Why a figure of `column` can be empty, in a word or two for its cell (None: a plain dash). From the
+    registry: a ratio is empty when its denominator is 0 (named when it is one KPI), a plan when there is
+    none, a median or average time when nothing happened to measure."""
+    found = kpi(column)
+    if found is None:
+        return t(lang, _OTHER_GAPS[column]) if column in _OTHER_GAPS else None
+    terms = _TERM.findall(found.denominator or "")
+    if column.startswith("plan_") or any(term.startswith("plan_") for term in terms):
+        return t(lang, "gap_no_plan")
+    if len(terms) == 1 and terms[0] in registry():
+        return t(lang, "gap_zero_base", base=label(terms[0], lang))
+    if terms:
+        return t(lang, "gap_no_base")
+    if found.unit in ("minutes", "hours", "days", "score"):
+        return t(lang, "gap_no_events")
+    return None
 
 
 def label(column: str, lang: Lang) -> str:

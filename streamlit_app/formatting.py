@@ -203,23 +203,27 @@ def kind_of(series: pd.Series) -> str:
 ColumnKind = str | pd.Series | Callable[[object], str]
 
 
-def table_styler(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind], lang: str, currency: str | None) -> Styler:
+def table_styler(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind], lang: str, currency: str | None,
+                 gaps: Mapping[str, str] | None = None) -> Styler:
     """`frame` with display text from this module: raw values stay underneath (sorting, CSV).
 
     A column `kinds` does not name is judged by its dtype. A kind per row serves the scorecard, whose
-    target and actual are each in their own row's KPI unit.
+    target and actual are each in their own row's KPI unit. An empty cell shows its column's reason from
+    `gaps` ("no base", "no plan" …), else a dash.
     """
     styler = frame.style
     for column in frame.columns:
         kind = kinds.get(column)
         if kind is None:
             kind = kind_of(frame[column])
+        gap = (gaps or {}).get(column, MISSING)
         if isinstance(kind, pd.Series):
             for each, rows in kind.groupby(kind, sort=False).groups.items():
-                styler = styler.format(lambda v, k=str(each): value(v, k, lang, currency),
-                                       subset=(list(rows), [column]))
+                styler = styler.format(lambda v, k=str(each), g=gap: g if is_missing(v) else
+                                       value(v, k, lang, currency), subset=(list(rows), [column]))
         elif callable(kind):
-            styler = styler.format(lambda v, f=kind: MISSING if is_missing(v) else f(v), subset=[column])
+            styler = styler.format(lambda v, f=kind, g=gap: g if is_missing(v) else f(v), subset=[column])
         else:
-            styler = styler.format(lambda v, k=kind: value(v, k, lang, currency), subset=[column])
+            styler = styler.format(lambda v, k=kind, g=gap: g if is_missing(v) else value(v, k, lang, currency),
+                                   subset=[column])
     return styler

@@ -329,6 +329,11 @@ LABELS: dict[Lang, dict[str, str]] = {
         "column_name": "Столбец",
         "failing_rows": "Строк с нарушением",
         "rows_checked": "Строк проверено",
+        "gap_no_base": "нет базы",
+        "gap_zero_base": "{base}: 0",
+        "gap_no_plan": "нет плана",
+        "gap_no_events": "нет замеров",
+        "gap_no_target": "нет цели",
     },
     "en": {
         "title": "amoCRM sales",
@@ -644,6 +649,11 @@ LABELS: dict[Lang, dict[str, str]] = {
         "column_name": "Column",
         "failing_rows": "Failing rows",
         "rows_checked": "Rows checked",
+        "gap_no_base": "no base",
+        "gap_zero_base": "{base}: 0",
+        "gap_no_plan": "no plan",
+        "gap_no_events": "nothing measured",
+        "gap_no_target": "no target",
     },
 }
 

@@ -127,7 +127,8 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
 
     The cells show `formatting`'s text over the raw values (see formatting.table_styler); `kinds` adds or
     overrides how a column is shown, `labels` its header, `config` a column's st.column_config (links).
-    An empty cell shows a dash, an enumeration code its word; a cohort KPI of a month still maturing
+    An empty cell says why when its column knows (columns.gap_reason), else shows a dash; an enumeration
+    code shows its word; a cohort KPI of a month still maturing
     carries a marker.
     """
     lang = ctx.lang
@@ -142,7 +143,8 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
     shown_kinds = {**columns.kinds(list(frame.columns)), **enums, **(kinds or {})}
     # a per-row kind (a Series over the rows) keeps only the rows drawn
     shown_kinds = {c: k.loc[frame.index] if isinstance(k, pd.Series) else k for c, k in shown_kinds.items()}
-    styled = formatting.table_styler(frame, shown_kinds, lang, ctx.currency)
+    gaps = {c: reason for c in frame.columns if (reason := columns.gap_reason(str(c), lang)) is not None}
+    styled = formatting.table_styler(frame, shown_kinds, lang, ctx.currency, gaps)
     styled, marked = _mark_maturing(styled, frame, shown_kinds, ctx)
     column_config: dict[str, object] = dict(header)
     column_config.update(config or {})
@@ -176,7 +178,8 @@ def _mark_maturing(styled: Styler, frame: pd.DataFrame, kinds: dict[str, formatt
             kind = columns.kind(column) or formatting.kind_of(frame[column])
         for row in rows:
             row_kind = kind.loc[row] if isinstance(kind, pd.Series) else kind
-            text = (formatting.MISSING if formatting.is_missing(frame.at[row, column]) else
+            text = ((columns.gap_reason(str(column), ctx.lang) or formatting.MISSING)
+                    if formatting.is_missing(frame.at[row, column]) else
                     row_kind(frame.at[row, column]) if callable(row_kind) else
                     formatting.value(frame.at[row, column], str(row_kind), ctx.lang, ctx.currency))
             styled = styled.format(lambda _v, s=f"{text} {MATURING}": s, subset=([row], [column]))

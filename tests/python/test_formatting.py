@@ -109,3 +109,14 @@ def test_additive_team_columns_come_from_the_registry() -> None:
 
     assert data.ADDITIVE_COLUMNS and all(registry()[c].is_additive for c in data.ADDITIVE_COLUMNS)
     assert "win_rate" not in data.ADDITIVE_COLUMNS and "revenue_amount" in data.ADDITIVE_COLUMNS
+
+
+def test_an_empty_figure_says_why_from_the_registry() -> None:
+    from streamlit_app.columns import gap_reason, label
+
+    assert gap_reason("avg_deal_amount", "ru") == f"{label('deals_won_count', 'ru')}: 0"  # one KPI as its base
+    assert gap_reason("win_rate", "en") == "no base"  # won + lost
+    assert gap_reason("plan_fulfillment_rate", "ru") == "нет плана" == gap_reason("plan_revenue_amount", "ru")
+    assert gap_reason("first_response_minutes_median", "en") == "nothing measured"
+    assert gap_reason("stage_conversion_rate", "ru") == "нет базы"
+    assert gap_reason("deals_won_count", "ru") is None and gap_reason("manager_name", "ru") is None
