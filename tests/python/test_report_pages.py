@@ -234,7 +234,9 @@ def test_funnel_shows_conversion_time_in_stage_and_loss_reasons(serving: Path) -
     pd.testing.assert_series_equal(shown["stage_conversion_rate"], stages["stage_conversion_rate"], check_names=False)
     pd.testing.assert_series_equal(shown["median_hours_in_stage"], stages["median_hours_in_stage"], check_names=False)
     text = shown_text(at, "funnel")  # the reader sees Russian percentages over the raw fractions
-    assert list(text["stage_conversion_rate"]) == [formatting.percent(v, "ru") for v in stages["stage_conversion_rate"]]
+    no_base = columns.gap_reason("stage_conversion_rate", "ru")  # a stage nobody entered says so
+    assert list(text["stage_conversion_rate"]) == [no_base if pd.isna(v) else formatting.percent(v, "ru")
+                                                   for v in stages["stage_conversion_rate"]]
     assert any("\u00a0%" in v and "," in v for v in text["stage_conversion_rate"])
     subheaders = [s.value for s in at.subheader]
     assert {"Воронка: сколько лидов дошло до этапа", "Время на этапе, ч", "Причины отказа"} <= set(subheaders)
