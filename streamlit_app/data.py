@@ -380,14 +380,18 @@ def alerts(account_id: int, month: date, pipeline: int | None, team: int | None,
     judges managers on complete months), most severe first."""
     if not has("mart_alerts"):
         return pd.DataFrame()
+    # a lead alert links to the lead's card (fct_leads.lead_url)
+    url = ("(select l.lead_url from marts.fct_leads l where l.account_id = a.account_id and l.lead_id = a.lead_id)"
+           if has_columns("fct_leads", ["lead_url"]) else "cast(null as varchar)")
     return select(
-        f"select {', '.join(ALERT_COLUMNS)} from marts.mart_alerts"
+        f"with a as (select account_id, {', '.join(ALERT_COLUMNS)} from marts.mart_alerts"
         " where account_id = ? and (month_start is null or month_start ="
         " (select max(month_start) from marts.mart_alerts where account_id = ? and month_start <= ?))"
         " and (? is null or pipeline_id is null or pipeline_id = ?)"
-        f" and {_MANAGER} and {_TEAM_BY_MANAGER}"
-        " order by case severity when 'high' then 0 when 'medium' then 1 else 2 end, alert_type,"
-        " manager_name, lead_id",
+        f" and {_MANAGER} and {_TEAM_BY_MANAGER})"
+        f" select {', '.join(f'a.{c}' for c in ALERT_COLUMNS)}, {url} as lead_url from a"
+        " order by case a.severity when 'high' then 0 when 'medium' then 1 else 2 end, a.alert_type,"
+        " a.manager_name, a.lead_id",
         [account_id, account_id, month, pipeline, pipeline, manager, manager, team, account_id, team],
     )
 
@@ -509,11 +513,8 @@ def has_columns(table: str, wanted: Sequence[str]) -> bool:
 
 
 def _lead_url_sql() -> str:
-    """The lead's card in amoCRM, `<crm_base_url>/leads/detail/<lead_id>`, when dim_accounts carries the base."""
-    if has("dim_accounts") and has_columns("dim_accounts", ["crm_base_url"]):
-        return ("(select rtrim(a.crm_base_url, '/') || '/leads/detail/' || cast(d.lead_id as varchar)"
-                " from marts.dim_accounts a where a.account_id = d.account_id)")
-    return "cast(null as varchar)"
+    """The lead's card in amoCRM (fct_leads.lead_url, made in dbt); null from a serving copy built before it."""
+    return "l.lead_url" if has_columns("fct_leads", ["lead_url"]) else "cast(null as varchar)"
 
 
 def _lead_select(source: str) -> str:
@@ -576,13 +577,6 @@ def stage_leads(account_id: int, pipeline_id: int, status_id: int, month: date, 
     )
 
 
-def crm_base_url(account_id: int) -> str | None:
-    """The account's amoCRM address (dim_accounts.crm_base_url), for links to lead cards; None when unknown."""
-    if not has("dim_accounts") or not has_columns("dim_accounts", ["crm_base_url"]):
-        return None
-    found = select("select crm_base_url from marts.dim_accounts where account_id = ?", [account_id])
-    value = found["crm_base_url"].dropna()
-    return str(value.iloc[0]).rstrip("/") if not value.empty else None
 # ---- marketing, onboarding, targets, snapshots
 
 MARKETING_COLUMNS = (

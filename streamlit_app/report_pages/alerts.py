@@ -38,13 +38,11 @@ def alerts(ctx: Context) -> None:
     # severity and alert type stay codes underneath (the downloads); the table shows them in words
     shown = frame.assign(
         detected_at=pd.to_datetime(frame["detected_at"].map(lambda v: local_time(v, ctx.timezone))),
-    ).drop(columns=list(data.ALERT_PARAMETERS))
+    ).drop(columns=[*data.ALERT_PARAMETERS, "lead_url"])
     shown.insert(3, "message", messages)
-    base = data.crm_base_url(ctx.account_id)
     config = {}
-    if base is not None:  # a lead alert links to the lead's card in amoCRM
-        shown.insert(shown.columns.get_loc("lead_id") + 1, "lead_url", frame["lead_id"].map(
-            lambda lead: None if formatting.is_missing(lead) else f"{base}/leads/detail/{int(lead)}"))
+    if frame["lead_url"].notna().any():  # a lead alert links to the lead's card in amoCRM (fct_leads.lead_url)
+        shown.insert(shown.columns.get_loc("lead_id") + 1, "lead_url", frame["lead_url"])
         config["lead_url"] = st.column_config.LinkColumn(t(lang, "lead_url"), display_text=r"/leads/detail/(\d+)$")
     judged = frame["month_start"].dropna()
     if not judged.empty:

@@ -129,7 +129,10 @@ def test_lead_card_links_use_the_account_host_and_no_secret(demo_warehouse) -> N
     with _connect(demo_warehouse.warehouse) as con:
         raw = con.execute("select _base_url, subdomain from raw_amocrm.account").fetchall()
         (crm_base_url,) = con.execute("select crm_base_url from marts.dim_accounts").fetchone()
+        links = con.execute("select lead_id, lead_url from marts.fct_leads").fetchall()
     # the demo serves the API on a local address: recorded as its origin only
     assert all(base.startswith("http://127.0.0.1:") and base.count("/") == 2 for base, _ in raw)
     # not an amoCRM host, so the link falls back to the subdomain's amoCRM address
     assert crm_base_url == f"https://{raw[0][1]}.amocrm.ru"
+    # every lead's card address is made once, in dbt (fct_leads.lead_url), from that host
+    assert links and all(url == f"{crm_base_url}/leads/detail/{lead}" for lead, url in links)

@@ -1,4 +1,4 @@
-{#- One row per lead (сделка) with its pipeline and stage names, outcome flags, the moments KPIs
+{#- One row per lead (сделка) with its card's address, pipeline and stage names, outcome flags, the moments KPIs
     measure and the durations between them. A lost lead also carries the stage it was lost from
     (the furthest it reached in its pipeline) and the month it was lost: mart_funnel_loss_reasons
     counts these columns, so the funnel's list of a loss reason's leads is a filter on them. -#}
@@ -22,6 +22,10 @@ managers as (
 
 stage_history as (
     select * from {{ ref('int_lead_stage_history') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_accounts') }}
 ),
 
 lost_from as (
@@ -49,6 +53,8 @@ final as (
         lead_milestones.account_id,
         lead_milestones.lead_id,
         lead_milestones.lead_name,
+        -- the lead's card in amoCRM (or Kommo): the account's web address and the lead's id
+        rtrim(accounts.crm_base_url, '/') || '/leads/detail/' || cast(lead_milestones.lead_id as varchar) as lead_url,
         lead_milestones.pipeline_id,
         stages.pipeline_name,
         lead_milestones.status_id,
@@ -90,6 +96,8 @@ final as (
     left join managers
         on lead_milestones.account_id = managers.account_id
         and lead_milestones.manager_id = managers.manager_id
+    left join accounts
+        on lead_milestones.account_id = accounts.account_id
     left join lost_from
         on lead_milestones.account_id = lost_from.account_id
         and lead_milestones.lead_id = lost_from.lead_id
