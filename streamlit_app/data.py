@@ -470,6 +470,10 @@ _ALERTS_OF_MONTH = (
     " (select max(month_start) from marts.mart_alerts where account_id = ? and month_start <= ?))"
     " group by manager_id"
 )
+# "most behind" for the first screen, a month's or a period's: lowest plan fulfilment first (no plan last), then
+# most alerts, then least revenue; the name and id only make the order stable
+_MOST_BEHIND_FIRST = ("k.plan_fulfillment_rate asc nulls last, alerts_count desc, k.revenue_amount asc nulls first,"
+                      " {name}, k.manager_id")
 _NO_ALERTS = "select cast(null as bigint) as manager_id, cast(0 as bigint) as alerts_count where false"
 _TEAM_ROW = (
     "select revenue_amount as team_revenue_amount, win_rate as team_win_rate from marts.mart_manager_comparison"
@@ -494,8 +498,7 @@ def manager_ranking(account_id: int, month: date, team: int | None = None) -> pd
         " from marts.mart_manager_kpi_monthly k left join alerts on alerts.manager_id = k.manager_id"
         " left join team on true"
         " where k.account_id = ? and k.month_start = ? and (? is null or k.group_id = ?)"
-        " order by k.plan_fulfillment_rate asc nulls last, alerts_count desc, k.revenue_amount asc nulls first,"
-        " k.manager_name, k.manager_id",
+        f" order by {_MOST_BEHIND_FIRST.format(name='k.manager_name')}",
         [*alerts_params, *team_params, account_id, month, team, team],
     )
 
@@ -725,8 +728,7 @@ def period_ranking(account_id: int, period_type: str, period_end: date, month: d
         " select k.manager_id, d.manager_name, d.group_name, k.plan_fulfillment_rate, k.revenue_amount,"
         " k.plan_revenue_amount, k.win_rate, coalesce(alerts.alerts_count, 0) as alerts_count"
         f" from {_PERIOD_MANAGERS} left join alerts on alerts.manager_id = k.manager_id where {_PERIOD_MANAGER_ROWS}"
-        " order by k.plan_fulfillment_rate asc nulls last, alerts_count desc, k.revenue_amount asc nulls first,"
-        " d.manager_name, k.manager_id",
+        f" order by {_MOST_BEHIND_FIRST.format(name='d.manager_name')}",
         [*alerts_params, account_id, period_type, period_end, team, team],
     )
 
@@ -735,7 +737,7 @@ def period_ranking(account_id: int, period_type: str, period_end: date, month: d
 
 PIPELINE_KPI_MART = "mart_manager_pipeline_kpi_monthly"
 # fct_leads' columns that place a lost lead where mart_funnel_loss_reasons counts it (a build before them lacks them)
-LOSS_LEAD_COLUMNS = ("lost_month_start", "lost_from_status_id")
+LOSS_LEAD_COLUMNS = ("lost_month_start", "is_loss_reason_lead")
 
 
 def pipeline_kpi_columns() -> list[str]:
@@ -796,11 +798,11 @@ def loss_reason_options(account_id: int, pipeline_id: int, month: date) -> pd.Da
 
 def loss_reason_leads(account_id: int, pipeline_id: int, month: date, loss_reason_id: int) -> pd.DataFrame:
     """The leads mart_funnel_loss_reasons counts for one reason in the month (over all stages): the fct_leads
-    rows it groups — lost from a stage of the pipeline that month, not deleted; -1 is the mart's 'no reason'."""
+    rows it groups (is_loss_reason_lead, lost that month); -1 is the mart's 'no reason'."""
     return select(
         _lead_select("marts.fct_leads")
         + " where d.account_id = ? and d.pipeline_id = ? and d.lost_month_start = ?"
-        " and coalesce(d.loss_reason_id, -1) = ? and d.lost_from_status_id is not null and not d.is_deleted"
+        " and coalesce(d.loss_reason_id, -1) = ? and d.is_loss_reason_lead"
         " order by l.lost_at desc nulls last, d.lead_id",
         [account_id, pipeline_id, month, loss_reason_id],
     )

@@ -145,7 +145,7 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
     shown_kinds = {c: k.loc[frame.index] if isinstance(k, pd.Series) else k for c, k in shown_kinds.items()}
     gaps = {c: reason for c in frame.columns if (reason := columns.gap_reason(str(c), lang)) is not None}
     styled = formatting.table_styler(frame, shown_kinds, lang, ctx.currency, gaps)
-    styled, marked = _mark_maturing(styled, frame, shown_kinds, ctx)
+    styled, marked = _mark_maturing(styled, frame, shown_kinds, gaps, ctx)
     column_config: dict[str, object] = dict(header)
     column_config.update(config or {})
     # short tables show every row (the team average is the last one); long ones scroll
@@ -157,7 +157,7 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
 
 
 def _mark_maturing(styled: Styler, frame: pd.DataFrame, kinds: dict[str, formatting.ColumnKind],
-                   ctx: Context) -> tuple[Styler, bool]:
+                   gaps: dict[str, str], ctx: Context) -> tuple[Styler, bool]:
     """Add the maturing marker to cohort KPI cells of a young month (the row's month, else the page's)."""
     if "kpi" in frame.columns:  # a scorecard row is about the KPI it names
         rows = frame.index[frame["kpi"].map(lambda k: columns.is_cohort(str(k)))]
@@ -178,8 +178,7 @@ def _mark_maturing(styled: Styler, frame: pd.DataFrame, kinds: dict[str, formatt
             kind = columns.kind(column) or formatting.kind_of(frame[column])
         for row in rows:
             row_kind = kind.loc[row] if isinstance(kind, pd.Series) else kind
-            text = ((columns.gap_reason(str(column), ctx.lang) or formatting.MISSING)
-                    if formatting.is_missing(frame.at[row, column]) else
+            text = (gaps.get(column, formatting.MISSING) if formatting.is_missing(frame.at[row, column]) else
                     row_kind(frame.at[row, column]) if callable(row_kind) else
                     formatting.value(frame.at[row, column], str(row_kind), ctx.lang, ctx.currency))
             styled = styled.format(lambda _v, s=f"{text} {MATURING}": s, subset=([row], [column]))

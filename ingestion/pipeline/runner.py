@@ -329,6 +329,7 @@ def republish(warehouse: Path | None = None) -> Path:
     import json
 
     from expectations.results import dbt_rows
+    from expectations.results import write as write_results
 
     gate = QualityGate(warehouse)
     results = dbt_target_dir() / "run_results.json"
@@ -339,8 +340,9 @@ def republish(warehouse: Path | None = None) -> Path:
         raise StepFailed(f"the last dbt command in {results.parent} was `dbt {command}`, not `dbt build`: "
                          "build first, so the marts and their tests are the ones published")
     gate.validate_raw()
-    record_dbt_results(gate.warehouse, gate.run_id)
-    failed = [r for r in dbt_rows(dbt_target_dir()) if r.status == "fail" and r.severity == "error"]
+    rows = dbt_rows(dbt_target_dir())
+    write_results(gate.warehouse, gate.run_id, rows)
+    failed = [r for r in rows if r.status == "fail" and r.severity == "error"]
     if failed:
         gate.build_error = StepFailed(f"the last dbt build failed: {', '.join(r.check_name for r in failed[:5])}")
     return gate.publish()

@@ -84,7 +84,9 @@ final as (
         lead_milestones.sales_cycle_days,
         lead_milestones.created_month_start,
         lead_milestones.lost_month_start,
-        lost_from.status_id as lost_from_status_id
+        lost_from.status_id as lost_from_status_id,
+        -- the one rule for which leads mart_funnel_loss_reasons counts (and the funnel lists behind a reason)
+        coalesce(lost_from.status_id is not null and not lead_milestones.is_deleted, false) as is_loss_reason_lead
     from lead_milestones
     left join stages
         on lead_milestones.account_id = stages.account_id

@@ -7,7 +7,7 @@ with
 
 lost_leads as (
     select * from {{ ref('fct_leads') }}
-    where lost_from_status_id is not null and not is_deleted
+    where is_loss_reason_lead
 ),
 
 stages as (

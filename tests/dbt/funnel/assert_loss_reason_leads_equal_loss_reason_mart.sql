@@ -1,12 +1,12 @@
 -- The funnel's list of a loss reason's leads equals the figure: for every pipeline × month × loss
--- reason, the leads fct_leads marks as lost then from a stage (lost_from_status_id, lost_month_start,
--- not deleted; the report's filter) number exactly mart_funnel_loss_reasons' leads_lost_count summed
+-- reason, the leads fct_leads marks as counted (is_loss_reason_lead, lost_month_start; the report's
+-- filter) number exactly mart_funnel_loss_reasons' leads_lost_count summed
 -- over stages. Returns the mismatches.
 with
 
 lead_rows as (
     select * from {{ ref('fct_leads') }}
-    where lost_from_status_id is not null and not is_deleted
+    where is_loss_reason_lead
 ),
 
 mart_values as (
