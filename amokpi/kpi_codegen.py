@@ -81,18 +81,14 @@ def pipeline_kpis(kpis: dict[str, Kpi]) -> list[Kpi]:
         kpi.is_ratio and set(re.findall(r"[a-z_][a-z0-9_]*", f"{kpi.numerator} {kpi.denominator}")) <= counts)]
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
 def bounds_expression(name: str, low: float | None, high: float | None) -> str | None:
     """The registry's bounds as a CHECK expression (NULL passes a CHECK, as a KPI with no base is NULL)."""
     if low is not None and high is not None:
-        return f"{name} between {_number(low)} and {_number(high)}"
+        return f"{name} between {_jinja(low)} and {_jinja(high)}"
     if low is not None:
-        return f"{name} >= {_number(low)}"
+        return f"{name} >= {_jinja(low)}"
     if high is not None:
-        return f"{name} <= {_number(high)}"
+        return f"{name} <= {_jinja(high)}"
     return None
 
 
