@@ -18,10 +18,11 @@ import streamlit as st
 from streamlit_app import data, formatting
 from streamlit_app.labels import Lang, t
 
-URL_KEYS = ("lang", "period", "month", "pipeline", "team", "manager")
+URL_KEYS = ("lang", "period", "from", "month", "pipeline", "team", "manager")
 # The period a page's KPIs cover, ending with the chosen month: None is the month itself (the default, so it
-# stays out of the URL); the others are the periods of mart_manager_kpi_periods.
-PERIODS = (None, "quarter", "year_to_date")
+# stays out of the URL); quarter and year_to_date are the periods of mart_manager_kpi_periods; range runs from
+# the month chosen as `from` (mart_manager_kpi_ranges, any range of whole months).
+PERIODS = (None, "quarter", "year_to_date", "range")
 _CONTEXT = "report_context"  # the session-state slot the entrypoint fills for the page
 
 
@@ -35,22 +36,27 @@ class Context:
     pipeline: tuple[int, str] | None
     team: tuple[int, str] | None
     manager: tuple[int, str] | None
-    period: str | None = None  # PERIODS: None (the month), quarter (the month's quarter), year_to_date
+    period: str | None = None  # PERIODS: None (the month), quarter (the month's quarter), year_to_date, range
+    range_from: date | None = None  # a range's first month (period "range" only)
 
     @property
     def period_start(self) -> date:
-        return period_bounds(self.period, self.month)[0]
+        return period_bounds(self.period, self.month, self.range_from)[0]
 
     @property
     def period_end(self) -> date:
-        return period_bounds(self.period, self.month)[1]
+        return period_bounds(self.period, self.month, self.range_from)[1]
+
+    @property
+    def previous_period(self) -> tuple[date, date]:
+        return previous_period(self.period, self.month, self.range_from)
 
     @property
     def period_text(self) -> str:
         """«октябрь 2026», «4-й квартал 2026» or «январь — октябрь 2026 г.»."""
         if self.period == "quarter":
             return formatting.quarter(self.month, self.lang)
-        if self.period == "year_to_date":
+        if self.period in ("year_to_date", "range") and self.period_start < self.month:
             return formatting.month_span(self.period_start, self.month, self.lang)
         return self.month_text
 
@@ -86,8 +92,20 @@ def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def period_bounds(period: str | None, month: date) -> tuple[date, date]:
-    """First and last day of the period ending with (quarter: holding) `month`."""
+def months_before(month: date, count: int) -> date:
+    for _ in range(count):
+        month = previous_month(month)
+    return month
+
+
+def month_count(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def period_bounds(period: str | None, month: date, range_from: date | None = None) -> tuple[date, date]:
+    """First and last day of the period ending with (quarter: holding) `month`; a range starts with `range_from`."""
+    if period == "range":
+        return (range_from or month).replace(day=1), next_month(month) - timedelta(days=1)
     if period == "quarter":
         start = month.replace(month=3 * ((month.month - 1) // 3) + 1, day=1)
         return start, next_month(next_month(next_month(start))) - timedelta(days=1)
@@ -103,6 +121,15 @@ def previous_period_end(period: str | None, month: date) -> date:
     return period_bounds(period, month)[0] - timedelta(days=1)
 
 
+def previous_period(period: str | None, month: date, range_from: date | None = None) -> tuple[date, date]:
+    """First and last day of the period before: for a range, as many months just before it."""
+    if period == "range":
+        first = (range_from or month).replace(day=1)
+        return months_before(first, month_count(first, month)), first - timedelta(days=1)
+    end = previous_period_end(period, month)
+    return period_bounds(period, end.replace(day=1))[0], end
+
+
 def current() -> Context:
     """The context the entrypoint built on this run (pages run only after it has)."""
     return st.session_state[_CONTEXT]
@@ -112,7 +139,7 @@ def current() -> Context:
 
 
 def _parse(key: str, text: str) -> Any:
-    if key == "month":
+    if key in ("month", "from"):
         return date.fromisoformat(text)
     if key in ("pipeline", "team", "manager"):
         return None if text in ("", "all") else int(text)
@@ -176,8 +203,19 @@ def sidebar(lang: Lang) -> Context | None:
         st.info(t(lang, "no_data"))
         return None
     period = _choose(t(lang, "period"), "period", PERIODS, lambda p: t(lang, f"period_{p or 'month'}"))
-    month = _choose(t(lang, "month" if period is None else "period_month_label"), "month", months,
+    month_label = "month" if period is None else "range_to" if period == "range" else "period_month_label"
+    month = _choose(t(lang, month_label), "month", months,
                     lambda m: formatting.month(m, lang))
+    range_from = None
+    if period == "range":  # from which month: a quarter's worth back unless the URL or the reader chose
+        earlier = [m for m in months if m <= month]
+        prepare("from", earlier)
+        if "from" not in st.session_state:
+            st.session_state["from"] = min(earlier, key=lambda m: abs(month_count(m, month) - 3))
+        range_from = st.sidebar.selectbox(t(lang, "range_from"), earlier,
+                                          format_func=lambda m: formatting.month(m, lang), key="from")
+    else:
+        st.session_state.pop("from", None)
 
     pipes = data.pipelines(account_id)
     names = dict(zip(pipes["pipeline_id"].astype(int), pipes["pipeline_name"].astype(str), strict=True))
@@ -204,6 +242,7 @@ def sidebar(lang: Lang) -> Context | None:
         team=None if team_id is None else (team_id, teams[team_id]),
         manager=None if manager_id is None else (manager_id, staff[manager_id]),
         period=period,
+        range_from=range_from,
     )
     st.session_state[_CONTEXT] = ctx
     return ctx

@@ -665,61 +665,73 @@ def pipeline_snapshots(account_id: int, pipeline: int, until: date, team: int | 
     return frame
 
 
-# ---------------------------------------------------------------- periods: quarter and year to date
+# ---------------------------------------------------------------- periods: quarter, year to date, a range
 
 PERIOD_MART = "mart_manager_kpi_periods"
-# the manager rows of the period mart have no team (a manager may change teams within a quarter): name and team
+RANGE_MART = "mart_manager_kpi_ranges"  # a view: any range of whole months, computed for the range asked
+
+
+def _period_relation(period_type: str) -> str:
+    return f"marts.{RANGE_MART if period_type == 'range' else PERIOD_MART}"
+
+
+def has_period(period_type: str) -> bool:
+    return has(RANGE_MART if period_type == "range" else PERIOD_MART)
+
+
+# the manager rows of the period marts have no team (a manager may change teams within a quarter): name and team
 # are the manager's current ones, from dim_managers
 _PERIOD_MANAGERS = (
-    "marts.mart_manager_kpi_periods k"
-    " join marts.dim_managers d on d.account_id = k.account_id and d.manager_id = k.manager_id"
+    "{relation} k join marts.dim_managers d on d.account_id = k.account_id and d.manager_id = k.manager_id"
 )
 _PERIOD_MANAGER_ROWS = (
-    "k.account_id = ? and k.period_type = ? and k.period_end = ? and k.kpi_grain = 'manager'"
+    "k.account_id = ? and k.period_type = ? and k.period_start = ? and k.period_end = ? and k.kpi_grain = 'manager'"
     " and (? is null or d.group_id = ?)"
 )
 
 
-def period_kpis(account_id: int, period_type: str, period_end: date, previous_end: date, team: int | None = None,
-                manager: int | None = None) -> pd.DataFrame:
-    """The department's, a team's or a manager's row of mart_manager_kpi_periods for the period ending on
-    `period_end` and the one ending on `previous_end`, newest first (the overview's cards and their change)."""
-    if not has(PERIOD_MART):
+def period_kpis(account_id: int, period_type: str, bounds: tuple[date, date], previous: tuple[date, date],
+                team: int | None = None, manager: int | None = None) -> pd.DataFrame:
+    """The department's, a team's or a manager's row of the period mart for the period `bounds` (first and last
+    day) and the period `previous`, newest first (the overview's cards and their change)."""
+    if not has_period(period_type):
         return pd.DataFrame()
     grain = "manager" if manager is not None else "team" if team is not None else "department"
     shown = ", ".join((*KPI_COLUMNS, "new_leads_count", *PLAN_COLUMNS))
     # a manager's rows carry no team (a manager may change teams within a period): the team filters team rows only
     team = team if grain == "team" else None
     frame = select(
-        f"select period_start, period_end, months_count, {shown} from marts.mart_manager_kpi_periods"
-        " where account_id = ? and period_type = ? and kpi_grain = ? and period_end in (?, ?)"
+        f"select period_start, period_end, months_count, {shown} from {_period_relation(period_type)}"
+        " where account_id = ? and period_type = ? and kpi_grain = ?"
+        " and ((period_start = ? and period_end = ?) or (period_start = ? and period_end = ?))"
         f" and {_MANAGER} and {_TEAM} order by period_end desc",
-        [account_id, period_type, grain, period_end, previous_end, manager, manager, team, team],
+        [account_id, period_type, grain, *bounds, *previous, manager, manager, team, team],
     )
     for column in ("period_start", "period_end"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
     return frame
 
 
-def period_managers(account_id: int, period_type: str, period_end: date, team: int | None = None,
+def period_managers(account_id: int, period_type: str, bounds: tuple[date, date], team: int | None = None,
                     manager: int | None = None) -> pd.DataFrame:
-    """The leaderboard of a quarter or the year to date: one row per manager, best revenue first."""
-    if not has(PERIOD_MART):
+    """The leaderboard of a quarter, the year to date or a range: one row per manager, best revenue first."""
+    if not has_period(period_type):
         return pd.DataFrame()
     kpis = ", ".join(f"k.{c}" for c in MANAGER_COLUMNS if c not in ("manager_name", "group_name"))
     return select(
-        f"select k.manager_id, d.manager_name, d.group_name, {kpis} from {_PERIOD_MANAGERS}"
+        f"select k.manager_id, d.manager_name, d.group_name, {kpis}"
+        f" from {_PERIOD_MANAGERS.format(relation=_period_relation(period_type))}"
         f" where {_PERIOD_MANAGER_ROWS} and (? is null or k.manager_id = ?)"
         " order by k.revenue_amount desc nulls last, d.manager_name",
-        [account_id, period_type, period_end, team, team, manager, manager],
+        [account_id, period_type, *bounds, team, team, manager, manager],
     )
 
 
-def period_ranking(account_id: int, period_type: str, period_end: date, month: date,
+def period_ranking(account_id: int, period_type: str, bounds: tuple[date, date], month: date,
                    team: int | None = None) -> pd.DataFrame:
-    """The first screen over a quarter or the year to date: the managers, most behind the period's plan first,
-    then by the alerts of `month` (the alerts are monthly), as manager_ranking orders a month."""
-    if not has(PERIOD_MART):
+    """The first screen over a period: the managers, most behind the period's plan first, then by the alerts of
+    `month` (the alerts are monthly), as manager_ranking orders a month."""
+    if not has_period(period_type):
         return pd.DataFrame()
     alerts_sql, alerts_params = ((_ALERTS_OF_MONTH, [account_id, account_id, month]) if has("mart_alerts")
                                  else (_NO_ALERTS, []))
@@ -727,9 +739,10 @@ def period_ranking(account_id: int, period_type: str, period_end: date, month: d
         f"with alerts as ({alerts_sql})"
         " select k.manager_id, d.manager_name, d.group_name, k.plan_fulfillment_rate, k.revenue_amount,"
         " k.plan_revenue_amount, k.win_rate, coalesce(alerts.alerts_count, 0) as alerts_count"
-        f" from {_PERIOD_MANAGERS} left join alerts on alerts.manager_id = k.manager_id where {_PERIOD_MANAGER_ROWS}"
+        f" from {_PERIOD_MANAGERS.format(relation=_period_relation(period_type))}"
+        f" left join alerts on alerts.manager_id = k.manager_id where {_PERIOD_MANAGER_ROWS}"
         f" order by {_MOST_BEHIND_FIRST.format(name='d.manager_name')}",
-        [*alerts_params, account_id, period_type, period_end, team, team],
+        [*alerts_params, account_id, period_type, *bounds, team, team],
     )
 
 

@@ -295,6 +295,12 @@ LABELS: dict[Lang, dict[str, str]] = {
                                  "{before_months}.",
         "no_previous_quarter": "нет данных за предыдущий квартал",
         "no_previous_year_to_date": "нет данных за те же месяцы прошлого года",
+        "period_range": "Диапазон месяцев",
+        "range_from": "Первый месяц",
+        "range_to": "Последний месяц",
+        "period_range_note": "Месяцев с данными в диапазоне: {months}. Количества сложены по месяцам, доли "
+                             "посчитаны из этих сумм, медианы — по всем событиям диапазона.",
+        "no_previous_range": "нет данных за столько же месяцев до диапазона",
         "pipeline_monthly_note": "Показатели воронки «{pipeline}» ниже — за месяц: {month}.",
         "period_month_only": "Этот раздел показывает месяц ({month}); период «{period}» — в обзоре.",
         # manager KPIs by pipeline, the leads behind a loss reason
@@ -615,6 +621,12 @@ LABELS: dict[Lang, dict[str, str]] = {
                                  "{before_months}.",
         "no_previous_quarter": "no data for the previous quarter",
         "no_previous_year_to_date": "no data for the same months of last year",
+        "period_range": "Range of months",
+        "range_from": "First month",
+        "range_to": "Last month",
+        "period_range_note": "Months with data in the range: {months}. Counts are the months' sums, rates are "
+                             "computed from those sums, medians over all of the range's events.",
+        "no_previous_range": "no data for as many months before the range",
         "pipeline_monthly_note": "The “{pipeline}” pipeline figures below are the month's: {month}.",
         "period_month_only": "This page shows the month ({month}); the period {period} is on the overview.",
         # manager KPIs by pipeline, the leads behind a loss reason

@@ -234,3 +234,9 @@ def kpi_pipeline_values():
 
 def kpi_lead_any_condition():
     return "(is_new_lead or is_deal_won)"
+
+
+def kpi_over_periods():
+    # the period marts' body after their import CTEs: reads the four CTEs the caller defines, ends in `final`
+    return ("final as (\n    select *\n    from period_months\n    inner join kpi_facts_all on 1 = 1\n"
+            "    inner join sales_plans on 1 = 1\n    inner join customer_lifetime on 1 = 1\n)")

@@ -33,8 +33,11 @@ def export(target: Path, fmt: str = "parquet", serving: Path | None = None) -> P
         raise ExportError(f"no serving copy at {serving}: run `amokpi run` (or `amokpi publish`) first")
     target.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(serving), read_only=True) as con:
+        # views too: mart_manager_kpi_ranges is computed when read, so its file holds every range of months
         tables = con.execute(
-            "select table_name, comment from duckdb_tables() where schema_name = 'marts' order by table_name"
+            "select table_name, comment from duckdb_tables() where schema_name = 'marts' union all"
+            " select view_name, comment from duckdb_views() where schema_name = 'marts' and not internal"
+            " order by 1"
         ).fetchall()
         listed = []
         for name, comment in tables:

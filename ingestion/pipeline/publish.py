@@ -1,7 +1,8 @@
 """Publish the warehouse's marts as two read-only copies built in one pass (see amokpi/settings.py).
 
 - The BI serving copy (`serving_path()`), for BI users: schema `marts` (every table and view of the
-  warehouse's `marts`, views materialised as tables, table and column comments kept) and
+  warehouse's `marts`, table and column comments kept; a view that reads only marts stays a view, computed
+  when read, such as mart_manager_kpi_ranges' every range of months; any other view is materialised) and
   `meta.publication` (when it was published, when dlt last loaded successfully). Nothing from
   raw_amocrm, staging or intermediate, and no mart column that holds raw records (`EXCLUDED_COLUMNS`).
 - The report's copy (`report_path()`): the same bytes under a name BI users are not given, so a BI
@@ -72,17 +73,23 @@ def build_serving_copy(warehouse: Path, target: Path) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"attach ? as {_TARGET}", [str(target)])
         con.execute(f"create schema {_TARGET}.{SCHEMA}")
-        objects = con.execute(
+        tables = con.execute(
             "select table_name, comment from duckdb_tables() where database_name = current_database()"
-            " and schema_name = ? union all"
-            " select view_name, comment from duckdb_views() where database_name = current_database()"
-            " and schema_name = ? and not internal order by 1",
-            [SCHEMA, SCHEMA],
+            " and schema_name = ? order by 1",
+            [SCHEMA],
         ).fetchall()
-        if not objects:
+        views = con.execute(
+            "select view_name, comment, sql from duckdb_views() where database_name = current_database()"
+            " and schema_name = ? and not internal order by 1",
+            [SCHEMA],
+        ).fetchall()
+        if not tables and not views:
             raise PublishError(f"{warehouse} has no schema {SCHEMA!r}: nothing to publish (run `amokpi build`)")
-        for name, comment in objects:
+        for name, comment in tables:
             _copy(con, name, comment)
+        for name, comment, sql in views:
+            if not _recreate_view(con, name, comment, sql):
+                _copy(con, name, comment)
         _publication(con)
         con.execute(f"checkpoint {_TARGET}")
         con.execute(f"detach {_TARGET}")
@@ -106,6 +113,33 @@ def _copy(con: duckdb.DuckDBPyConnection, name: str, comment: str | None) -> Non
     for column, column_comment in columns:
         if column_comment:
             con.execute(f"comment on column {target}.{_ident(column)} is {_literal(column_comment)}")
+
+
+def _recreate_view(con: duckdb.DuckDBPyConnection, name: str, comment: str | None, sql: str) -> bool:
+    """Create the view `name` in the copy from its own SQL when everything it reads is in the copy (DuckDB
+    binds a view as it is created, so a view over raw, staging or intermediate fails and is materialised
+    instead). DuckDB keeps a view's SQL free of catalog names, so it reads the copy's tables under any file
+    name. False when the view cannot stand in the copy."""
+    if name in EXCLUDED_COLUMNS:
+        return False
+    home = con.execute("select current_database()").fetchone()[0]
+    con.execute(f"use {_TARGET}")
+    try:
+        con.execute(sql)
+    except duckdb.CatalogException:
+        return False
+    finally:
+        con.execute(f"use {_ident(home)}")
+    target = f"{_TARGET}.{SCHEMA}.{_ident(name)}"
+    if comment:
+        con.execute(f"comment on view {target} is {_literal(comment)}")
+    for column, column_comment in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = current_database()"
+        " and schema_name = ? and table_name = ? and comment is not null",
+        [SCHEMA, name],
+    ).fetchall():
+        con.execute(f"comment on column {target}.{_ident(column)} is {_literal(column_comment)}")
+    return True
 
 
 def _publication(con: duckdb.DuckDBPyConnection) -> None:

@@ -35,7 +35,8 @@ def leaderboard(ctx: Context) -> pd.DataFrame | None:
         if ctx.period is None:
             frame = data.managers(ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
         else:  # mart_manager_kpi_periods: the period's counts, and rates and medians over the period
-            frame = data.period_managers(ctx.account_id, ctx.period, ctx.period_end, ctx.team_id, ctx.manager_id)
+            frame = data.period_managers(ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end), ctx.team_id,
+                                         ctx.manager_id)
         if frame.empty:
             st.info(t(lang, "no_manager_data", month=ctx.period_text))
             return None

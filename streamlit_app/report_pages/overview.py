@@ -10,7 +10,7 @@ import streamlit as st
 
 from streamlit_app import charts, data, formatting
 from streamlit_app.alert_text import alert_message
-from streamlit_app.context import Context, current, previous_period_end
+from streamlit_app.context import Context, current
 from streamlit_app.labels import t
 from streamlit_app.ui import cards, month_rows, plan_cards, table
 
@@ -23,6 +23,8 @@ def manager_url(ctx: Context, manager_id: int, name: str) -> str:
     query: dict[str, object] = {"manager": manager_id, "month": ctx.month.isoformat(), "lang": ctx.lang}
     if ctx.period is not None:
         query["period"] = ctx.period
+    if ctx.range_from is not None:
+        query["from"] = ctx.range_from.isoformat()
     if ctx.team_id is not None:
         query["team"] = ctx.team_id
     return f"manager?{urlencode(query)}#{name}"
@@ -51,7 +53,8 @@ def who_is_behind(ctx: Context) -> None:
     if ctx.period is None:
         ranking = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
     else:  # the period's plan fulfilment; the alerts stay the month's
-        ranking = data.period_ranking(ctx.account_id, ctx.period, ctx.period_end, ctx.month, ctx.team_id)
+        ranking = data.period_ranking(ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end), ctx.month,
+                                      ctx.team_id)
     st.subheader(t(lang, "behind_title", month=ctx.period_text))
     if ranking.empty:
         st.info(t(lang, "behind_empty", month=ctx.period_text))
@@ -79,10 +82,11 @@ def who_is_behind(ctx: Context) -> None:
 def period_rows(ctx: Context) -> tuple[pd.Series | None, pd.Series | None]:
     """The period's row of mart_manager_kpi_periods for the chosen scope, and the period before's (for the change)."""
     assert ctx.period is not None
-    before_end = previous_period_end(ctx.period, ctx.month)
-    frame = data.period_kpis(ctx.account_id, ctx.period, ctx.period_end, before_end, ctx.team_id, ctx.manager_id)
-    rows = {row["period_end"]: row for _, row in frame.iterrows()}
-    return rows.get(ctx.period_end), rows.get(before_end)
+    before = ctx.previous_period
+    frame = data.period_kpis(ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end), before, ctx.team_id,
+                             ctx.manager_id)
+    rows = {(row["period_start"], row["period_end"]): row for _, row in frame.iterrows()}
+    return rows.get((ctx.period_start, ctx.period_end)), rows.get(before)
 
 
 def overview(ctx: Context) -> None:

@@ -56,8 +56,8 @@ def test_cli_export_writes_every_published_mart_with_a_manifest(demo_warehouse, 
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
         manifest = json.loads((target / "manifest.json").read_text())
-        published = {t for (t,) in query(demo_warehouse.serving,
-                                         "select table_name from duckdb_tables() where schema_name = 'marts'")}
+        published = {t for (t,) in query(demo_warehouse.serving, "select table_name from information_schema.tables"
+                                                                 " where table_schema = 'marts'")}
         assert {t["table"] for t in manifest["tables"]} == {f"marts.{t}" for t in published}
         assert manifest["format"] == fmt and manifest["published_at"]
         for table in manifest["tables"]:

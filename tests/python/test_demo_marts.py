@@ -61,3 +61,45 @@ def test_planted_patterns_show_in_the_marts(demo_warehouse) -> None:
     by_calls_per_win = max(rows, key=lambda r: r[2] or 0)
     assert by_calls_per_win[0] == PLANTED["busy_unproductive_manager_id"]
     assert max(rows, key=lambda r: r[3])[0] == PLANTED["busy_unproductive_manager_id"]
+
+
+def test_a_range_of_months_equal_to_a_period_gives_the_period_s_row(demo_warehouse) -> None:
+    """mart_manager_kpi_ranges (a view in the published copy, computed for the range asked) and
+    mart_manager_kpi_periods share one SQL (amokpi.kpi_over_periods): each quarter and year to date whose
+    first month has data, asked as a range, gives the period mart's rows, every KPI (to float rounding)."""
+    import math
+
+    serving = demo_warehouse.serving
+    ((kind,),) = query(serving, "select table_type from information_schema.tables"
+                                " where table_name = 'mart_manager_kpi_ranges'")
+    assert kind == "VIEW"  # not materialised: every range is there without storing every range
+    with duckdb.connect(str(serving), read_only=True) as con:
+        columns = [c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_name = 'mart_manager_kpi_periods'"
+            " and column_name <> 'period_type' order by ordinal_position").fetchall()]
+        keys = ("kpi_grain", "manager_id", "group_id")
+        order = "order by kpi_grain, manager_id nulls first, group_id nulls first"
+        # a range ends with its last month with data: a running quarter's range ends with the newest month
+        periods = con.execute(
+            "select distinct p.period_type, p.period_start, p.period_end,"
+            " least(p.period_end, last_day(max(m.month_start) over ()))"
+            " from marts.mart_manager_kpi_periods p, marts.mart_department_kpi_monthly m"
+            " where p.period_start in (select month_start from marts.mart_department_kpi_monthly) order by 2, 3"
+        ).fetchall()
+        assert {p[0] for p in periods} == {"quarter", "year_to_date"}
+        assert any(end != range_end for _, _, end, range_end in periods)  # the running quarter is among them
+        compared = 0
+        for period_type, start, end, range_end in periods:
+            want = con.execute(f"select {', '.join(columns)} from marts.mart_manager_kpi_periods"
+                               f" where period_type = ? and period_start = ? and period_end = ? {order}",
+                               [period_type, start, end]).fetchall()
+            got = con.execute(f"select {', '.join(columns)} from marts.mart_manager_kpi_ranges"
+                              f" where period_start = ? and period_end = ? {order}", [start, range_end]).fetchall()
+            assert len(got) == len(want) > 0, (period_type, start, end)
+            for row_got, row_want in zip(got, want, strict=True):
+                assert row_got[3:len(keys) + 3] == row_want[3:len(keys) + 3]  # the same rows, period_end aside
+                for name, a, b in zip(columns[3:], row_got[3:], row_want[3:], strict=True):
+                    same = a == b or (isinstance(a, float) and math.isclose(a, b, rel_tol=1e-9))
+                    assert same, (period_type, start, name, row_got[:6], a, b)
+            compared += len(got)
+    assert compared > 100

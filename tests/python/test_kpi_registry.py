@@ -86,7 +86,7 @@ def test_a_kpi_added_in_the_registry_alone_reaches_every_kpi_mart(tmp_path: Path
         ])
     generate = subprocess.run([sys.executable, "-m", "amokpi.kpi_codegen", "--root", str(project)],
                               capture_output=True, text=True, check=True)
-    assert generate.stdout.count("wrote ") == 7  # the macro, the doc blocks, four KPI marts, the pipeline mart
+    assert generate.stdout.count("wrote ") == 8  # the macro, the doc blocks, four KPI marts, the pipeline mart, ranges
 
     warehouse = tmp_path / "wh.duckdb"
     with DemoApiServer(generate_account(seed=7, months=2, leads_per_month=30)) as server:

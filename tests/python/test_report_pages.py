@@ -1036,3 +1036,42 @@ def test_quality_shows_the_sources_freshness(serving: Path) -> None:
     config = json.loads(at.dataframe[keys.index("csv_freshness")].proto.columns or "{}")
     assert config["table_name"]["label"] == "Таблица"  # headers in the reader's words
     assert any("Свежесть" in s.value for s in at.subheader)
+
+
+def test_a_range_of_months_on_the_overview_and_the_leaderboard(serving: Path) -> None:
+    """Period «range»: the reader picks the first and last month; cards, the first screen and the leaderboard
+    read mart_manager_kpi_ranges for exactly that range, the change is against as many months before, and the
+    range is in the shared address."""
+    from streamlit_app.context import month_count, months_before, previous_month
+
+    last = previous_month(newest_month(serving))  # whole months on both sides of the comparison
+    first = months_before(last, 2)
+    end = (pd.Timestamp(last) + pd.offsets.MonthEnd(0)).date()
+    expected = mart(serving, "select * from marts.mart_manager_kpi_ranges where period_start = ? and period_end = ?"
+                             " and kpi_grain = 'department'", [first, end]).iloc[0]
+    assert expected["months_count"] == month_count(first, last) == 3
+    at = open_page("overview", period="range", month=last.isoformat(), **{"from": first.isoformat()})
+    assert at.query_params["period"] == "range" and at.query_params["from"] == first.isoformat()
+    text = formatting.month_span(first, last, "ru")
+    assert any(text in s.value for s in at.subheader), [s.value for s in at.subheader]
+    cards = metrics(at)
+    currency = str(scalar(serving, "select currency from marts.dim_accounts limit 1"))
+    assert cards[columns.label("revenue_amount", "ru")].value == formatting.money(expected["revenue_amount"],
+                                                                                   currency, "ru")
+    assert cards[columns.label("deals_won_count", "ru")].value == formatting.number(expected["deals_won_count"], "ru")
+    before = mart(serving, "select revenue_amount from marts.mart_manager_kpi_ranges where period_start = ?"
+                           " and period_end = ? and kpi_grain = 'department'",
+                  [months_before(first, 3), first - pd.Timedelta(days=1)])
+    if not before.empty:  # the change is against the three months before
+        assert cards[columns.label("revenue_amount", "ru")].proto.delta
+    ranked = table(at, "behind")
+    want = mart(serving, "select manager_id, plan_fulfillment_rate from marts.mart_manager_kpi_ranges"
+                         " where period_start = ? and period_end = ? and kpi_grain = 'manager'", [first, end])
+    assert sorted(ranked["manager_id"].astype(int)) == sorted(want["manager_id"].astype(int))
+    board = table(go(at, "managers"), "leaderboard")
+    revenue = mart(serving, "select manager_id, revenue_amount from marts.mart_manager_kpi_ranges"
+                            " where period_start = ? and period_end = ? and kpi_grain = 'manager'", [first, end])
+    want_revenue = dict(zip(revenue["manager_id"].astype(int), revenue["revenue_amount"], strict=True))
+    assert len(board) == len(want_revenue)
+    for manager_id, amount in zip(board["manager_id"].astype(int), board["revenue_amount"], strict=True):
+        assert amount == pytest.approx(want_revenue[manager_id]), manager_id

@@ -10,24 +10,20 @@
     quarter (the running one holds the months so far). -#}
 with
 
-kpi_facts_ungrouped as (
-    select * from {{ ref('int_kpi_facts') }}
-),
-
-manager_groups as (
-    select * from {{ ref('int_manager_groups_monthly') }}
+kpi_facts_all as (
+    select * from {{ ref('fct_kpi_facts') }}
 ),
 
 sales_plans as (
-    select * from {{ ref('sales_plans') }}
+    select * from {{ ref('fct_sales_plans') }}
 ),
 
 customer_lifetime as (
-    select * from {{ ref('int_customer_lifetime_monthly') }}
+    select * from {{ ref('fct_customer_lifetime_monthly') }}
 ),
 
 account_months as (
-    select distinct account_id, month_start from kpi_facts_ungrouped
+    select distinct account_id, month_start from kpi_facts_all
 ),
 
 period_ends as (
@@ -64,130 +60,6 @@ period_months as (
         and account_months.month_start <= period_ends.end_month_start
 ),
 
-period_last_months as (
-    select
-        account_id, period_type, period_start, period_end, max(month_start) as last_month_start,
-        count(*) as months_count
-    from period_months
-    group by 1, 2, 3, 4
-),
-
-kpi_facts as (
-    select
-        kpi_facts_ungrouped.*,
-        manager_groups.group_id,
-        period_months.period_type,
-        period_months.period_start,
-        period_months.period_end
-    from kpi_facts_ungrouped
-    inner join period_months
-        on kpi_facts_ungrouped.account_id = period_months.account_id
-        and kpi_facts_ungrouped.month_start = period_months.month_start
-    left join manager_groups
-        on kpi_facts_ungrouped.account_id = manager_groups.account_id
-        and kpi_facts_ungrouped.manager_id = manager_groups.manager_id
-        and kpi_facts_ungrouped.month_start = manager_groups.month_start
-),
-
-manager_plans as (
-    select
-        period_months.account_id, period_months.period_type, period_months.period_start,
-        period_months.period_end, sales_plans.manager_id,
-        sum(sales_plans.plan_revenue_amount) as plan_revenue_amount,
-        sum(sales_plans.plan_deals_count) as plan_deals_count
-    from sales_plans
-    inner join period_months
-        on sales_plans.account_id = period_months.account_id
-        and sales_plans.month_start = period_months.month_start
-    group by 1, 2, 3, 4, 5
-),
-
-department_plans as (
-    select
-        account_id, period_type, period_start, period_end,
-        sum(plan_revenue_amount) as plan_revenue_amount,
-        sum(plan_deals_count) as plan_deals_count
-    from manager_plans
-    group by 1, 2, 3, 4
-),
-
-aggregated as (
-    select
-        account_id,
-        period_type,
-        period_start,
-        period_end,
-        manager_id,
-        group_id,
-        case
-            when grouping(manager_id) = 0 then 'manager'
-            when grouping(group_id) = 0 then 'team'
-            else 'department'
-        end as kpi_grain,
-        {{ amokpi.kpi_aggregates() }}
-    from kpi_facts
-    group by grouping sets (
-        (account_id, period_type, period_start, period_end, manager_id),
-        (account_id, period_type, period_start, period_end, group_id),
-        (account_id, period_type, period_start, period_end)
-    )
-),
-
-with_plans as (
-    select
-        aggregated.*,
-        period_last_months.months_count,
-        case when aggregated.kpi_grain = 'department' then department_plans.plan_revenue_amount
-            when aggregated.kpi_grain = 'manager' then manager_plans.plan_revenue_amount
-        end as plan_revenue_amount,
-        case when aggregated.kpi_grain = 'department' then department_plans.plan_deals_count
-            when aggregated.kpi_grain = 'manager' then manager_plans.plan_deals_count
-        end as plan_deals_count,
-        -- as of the period's last month; team rows keep none, as in the monthly marts
-        case when aggregated.kpi_grain <> 'team' then coalesce(customer_lifetime.customers_to_date_count, 0) end
-            as customers_to_date_count,
-        case when aggregated.kpi_grain <> 'team' then coalesce(customer_lifetime.repeat_customers_to_date_count, 0) end
-            as repeat_customers_to_date_count,
-        customer_lifetime.lifetime_revenue_amount
-    from aggregated
-    inner join period_last_months
-        on aggregated.account_id = period_last_months.account_id
-        and aggregated.period_type = period_last_months.period_type
-        and aggregated.period_start = period_last_months.period_start
-        and aggregated.period_end = period_last_months.period_end
-    left join manager_plans
-        on aggregated.account_id = manager_plans.account_id
-        and aggregated.period_type = manager_plans.period_type
-        and aggregated.period_start = manager_plans.period_start
-        and aggregated.period_end = manager_plans.period_end
-        and aggregated.manager_id = manager_plans.manager_id
-    left join department_plans
-        on aggregated.account_id = department_plans.account_id
-        and aggregated.period_type = department_plans.period_type
-        and aggregated.period_start = department_plans.period_start
-        and aggregated.period_end = department_plans.period_end
-    left join customer_lifetime
-        on aggregated.account_id = customer_lifetime.account_id
-        and period_last_months.last_month_start = customer_lifetime.month_start
-        and aggregated.kpi_grain <> 'team'
-        and customer_lifetime.is_department_total = (aggregated.kpi_grain = 'department')
-        and (aggregated.kpi_grain = 'department' or aggregated.manager_id = customer_lifetime.manager_id)
-),
-
-final as (
-    select
-        account_id,
-        cast(period_type as {{ dbt.type_string() }}) as period_type,
-        period_start,
-        period_end,
-        cast(kpi_grain as {{ dbt.type_string() }}) as kpi_grain,
-        manager_id,
-        group_id,
-        cast(months_count as bigint) as months_count,
-        cast(managers_count as bigint) as managers_count,
-        -- every KPI of the registry, in its order, as int_kpi_monthly forms them
-        {{ amokpi.kpi_monthly_values() }}
-    from with_plans
-)
+{{ amokpi.kpi_over_periods() }}
 
 select * from final

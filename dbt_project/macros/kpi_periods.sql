@@ -1,0 +1,134 @@
+{#- The body of the period marts (mart_manager_kpi_periods, mart_manager_kpi_ranges) after their
+    import CTEs, ending in a `final` CTE: the registry's KPIs over each period, from the same facts
+    and aggregates as int_kpi_monthly grouped by period instead of month. The caller defines
+      kpi_facts_all      fct_kpi_facts (the facts, each with the team of its month)
+      sales_plans        fct_sales_plans
+      customer_lifetime  fct_customer_lifetime_monthly
+      period_months      account_id, period_type, period_start, period_end, month_start: which
+                         months (with data) each period holds
+    Counts are the months' counts summed, ratios the registry's numerator over denominator of the
+    summed counts, medians and averages over the period's facts. A month's facts go to the team
+    the manager had that month. Plans: the period's months summed (NULL without any);
+    customer-to-date figures: as of the period's last month with data; team rows carry neither. -#}
+{% macro kpi_over_periods() -%}
+period_last_months as (
+    select
+        account_id, period_type, period_start, period_end, max(month_start) as last_month_start,
+        count(*) as months_count
+    from period_months
+    group by 1, 2, 3, 4
+),
+
+kpi_facts as (
+    select
+        kpi_facts_all.*,
+        period_months.period_type,
+        period_months.period_start,
+        period_months.period_end
+    from kpi_facts_all
+    inner join period_months
+        on kpi_facts_all.account_id = period_months.account_id
+        and kpi_facts_all.month_start = period_months.month_start
+),
+
+manager_plans as (
+    select
+        period_months.account_id, period_months.period_type, period_months.period_start,
+        period_months.period_end, sales_plans.manager_id,
+        sum(sales_plans.plan_revenue_amount) as plan_revenue_amount,
+        sum(sales_plans.plan_deals_count) as plan_deals_count
+    from sales_plans
+    inner join period_months
+        on sales_plans.account_id = period_months.account_id
+        and sales_plans.month_start = period_months.month_start
+    group by 1, 2, 3, 4, 5
+),
+
+department_plans as (
+    select
+        account_id, period_type, period_start, period_end,
+        sum(plan_revenue_amount) as plan_revenue_amount,
+        sum(plan_deals_count) as plan_deals_count
+    from manager_plans
+    group by 1, 2, 3, 4
+),
+
+aggregated as (
+    select
+        account_id,
+        period_type,
+        period_start,
+        period_end,
+        manager_id,
+        group_id,
+        case
+            when grouping(manager_id) = 0 then 'manager'
+            when grouping(group_id) = 0 then 'team'
+            else 'department'
+        end as kpi_grain,
+        {{ amokpi.kpi_aggregates() }}
+    from kpi_facts
+    group by grouping sets (
+        (account_id, period_type, period_start, period_end, manager_id),
+        (account_id, period_type, period_start, period_end, group_id),
+        (account_id, period_type, period_start, period_end)
+    )
+),
+
+with_plans as (
+    select
+        aggregated.*,
+        period_last_months.months_count,
+        case when aggregated.kpi_grain = 'department' then department_plans.plan_revenue_amount
+            when aggregated.kpi_grain = 'manager' then manager_plans.plan_revenue_amount
+        end as plan_revenue_amount,
+        case when aggregated.kpi_grain = 'department' then department_plans.plan_deals_count
+            when aggregated.kpi_grain = 'manager' then manager_plans.plan_deals_count
+        end as plan_deals_count,
+        -- as of the period's last month; team rows keep none, as in the monthly marts
+        case when aggregated.kpi_grain <> 'team' then coalesce(customer_lifetime.customers_to_date_count, 0) end
+            as customers_to_date_count,
+        case when aggregated.kpi_grain <> 'team' then coalesce(customer_lifetime.repeat_customers_to_date_count, 0) end
+            as repeat_customers_to_date_count,
+        customer_lifetime.lifetime_revenue_amount
+    from aggregated
+    inner join period_last_months
+        on aggregated.account_id = period_last_months.account_id
+        and aggregated.period_type = period_last_months.period_type
+        and aggregated.period_start = period_last_months.period_start
+        and aggregated.period_end = period_last_months.period_end
+    left join manager_plans
+        on aggregated.account_id = manager_plans.account_id
+        and aggregated.period_type = manager_plans.period_type
+        and aggregated.period_start = manager_plans.period_start
+        and aggregated.period_end = manager_plans.period_end
+        and aggregated.manager_id = manager_plans.manager_id
+    left join department_plans
+        on aggregated.account_id = department_plans.account_id
+        and aggregated.period_type = department_plans.period_type
+        and aggregated.period_start = department_plans.period_start
+        and aggregated.period_end = department_plans.period_end
+    left join customer_lifetime
+        on aggregated.account_id = customer_lifetime.account_id
+        and period_last_months.last_month_start = customer_lifetime.month_start
+        and aggregated.kpi_grain <> 'team'
+        and customer_lifetime.is_department_total = (aggregated.kpi_grain = 'department')
+        and (aggregated.kpi_grain = 'department' or aggregated.manager_id = customer_lifetime.manager_id)
+),
+
+final as (
+    select
+        account_id,
+        cast(period_type as {{ dbt.type_string() }}) as period_type,
+        period_start,
+        period_end,
+        cast(kpi_grain as {{ dbt.type_string() }}) as kpi_grain,
+        manager_id,
+        group_id,
+        cast(months_count as bigint) as months_count,
+        cast(managers_count as bigint) as managers_count,
+        -- every KPI of the registry, in its order, as int_kpi_monthly forms them
+        {{ amokpi.kpi_monthly_values() }}
+    from with_plans
+)
+{%- endmacro %}
