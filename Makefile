@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test test-unit sql-lint pytest lint bench clean chromium kpis
+.PHONY: install demo test test-unit sql-lint pytest lint bench clean chromium postgres kpis
 
 install: $(VENV)/.installed
 
@@ -28,9 +28,21 @@ SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
+# The PostgreSQL known-answer test (tests/python/test_known_answer_postgres.py) starts a throwaway PostgreSQL 15
+# of its own (initdb + pg_ctl on loopback, removed afterwards); install Debian's binaries once if they are missing,
+# without the package's own always-on cluster (create_main_cluster = false).
+PG_INITDB ?= /usr/lib/postgresql/15/bin/initdb
+
+postgres:
+	@test -x $(PG_INITDB) || command -v initdb >/dev/null || { \
+		$(SUDO) mkdir -p /etc/postgresql-common && \
+		echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.conf >/dev/null && \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends -o Dpkg::Options::=--force-confold postgresql-15; }
+
 # SQL lint runs beside pytest: the suite leaves about a third of the two cores idle (servers, browsers and
 # subprocesses it waits for), and sqlfluff needs ~40 s of one core (it prints only what it finds).
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium postgres
 	$(BIN)/ruff check .
 	$(BIN)/python -m amokpi.kpi_codegen --check
 	@$(MAKE) --no-print-directory -j2 sql-lint pytest
@@ -45,8 +57,12 @@ pytest: $(VENV)/.installed-test
 test-unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m "not slow and not integration"
 
-bench: install
+# ingestion figures; the full dbt build on DuckDB and on PostgreSQL 15 (times and ratio); the slow tests
+# (the whole dbt build on PostgreSQL over the known-answer account: no error, no skip)
+bench: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/warehouse_bench.py
+	$(BIN)/python -m pytest -m slow -n 0 -p no:cacheprovider
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from amokpi.kpis import REGISTRY_CSV, Kpi, parse
+from amokpi.kpis import DOUBLE, REGISTRY_CSV, Kpi, parse
 from amokpi.settings import PROJECT_ROOT
 
 MACRO = Path("dbt_project/macros/kpi_registry.sql")
@@ -118,7 +118,7 @@ def comparison_column(kpi: Kpi) -> dict[str, object]:
         team = (f"the department's {kpi.name} from mart_department_kpi_monthly (recomputed from its counts or "
                 "leads, never an average of manager rates)")
     column = contract_column(kpi, is_team=False)
-    column["data_type"] = "double"
+    column["data_type"] = DOUBLE
     column["description"] = f"{kpi.label_en}. Manager row: {kpi.name} of mart_manager_kpi_monthly. Team row: {team}."
     column["constraints"] = [c for c in column.get("constraints", []) if c["type"] != "not_null"]
     if not column["constraints"]:

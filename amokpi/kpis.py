@@ -24,6 +24,7 @@ from typing import Literal
 
 from amokpi.settings import PROJECT_ROOT
 
+DOUBLE = "double precision"  # the contract type of a fractional KPI, valid on DuckDB and PostgreSQL
 REGISTRY_CSV = PROJECT_ROOT / "dbt_project" / "seeds" / "kpi_registry.csv"
 
 Unit = Literal["count", "money", "rate", "minutes", "hours", "days", "score"]
@@ -61,8 +62,9 @@ class Kpi:
 
     @property
     def data_type(self) -> str:
-        """The contract type: counts are whole numbers, everything else a double."""
-        return "bigint" if self.unit == "count" else "double"
+        """The contract type: counts are whole numbers, everything else a double (spelt `double precision`,
+        which DuckDB and PostgreSQL both accept; PostgreSQL has no `double`, and `float` is 4 bytes in DuckDB)."""
+        return "bigint" if self.unit == "count" else DOUBLE
 
     def label(self, lang: str) -> str:
         return self.label_ru if lang == "ru" else self.label_en

@@ -14,6 +14,10 @@ The report opens `report_file()`. Environment variables, each naming one file fo
   report reads that file too: an explicit pin, e.g. to show a copy made by hand (the tests do this);
 - `AMOKPI_REPORT`: where publish writes the report's copy and what the report reads, whatever
   `AMOKPI_SERVING` says; `amokpi report` should set it, so the report never reads the BI file.
+
+`AMOKPI_TARGET=postgres` (default `duckdb`) puts the raw tables (dlt) and the dbt build in PostgreSQL instead,
+at `AMOKPI_PG_HOST`/`_PORT`/`_USER`/`_PASSWORD`/`_DBNAME` (dbt_project/profiles.yml reads the same variables);
+the DuckDB warehouse path then only anchors dlt's pipeline state and the run locks.
 """
 
 from __future__ import annotations
@@ -59,6 +63,25 @@ def demo_seeds() -> bool:
     dates (dbt_project/seeds/demo/, dbt var `demo_seeds`) instead of the account's own, empty by default.
     `amokpi demo` and the tests set it; a real account's build never does."""
     return os.environ.get("AMOKPI_DEMO_SEEDS", "").strip().lower() in ("1", "true", "yes")
+
+
+TARGETS = ("duckdb", "postgres")
+
+
+def target() -> str:
+    """The warehouse engine: `AMOKPI_TARGET` (duckdb or postgres; dbt's profile target of that name)."""
+    value = os.environ.get("AMOKPI_TARGET", "").strip().lower() or "duckdb"
+    if value not in TARGETS:
+        raise ValueError(f"AMOKPI_TARGET={value!r}: expected one of {', '.join(TARGETS)}")
+    return value
+
+
+def postgres_credentials() -> dict[str, str | int]:
+    """Where the postgres target lives; the defaults match dbt_project/profiles.yml's (loopback)."""
+    env = os.environ.get
+    return {"host": env("AMOKPI_PG_HOST", "127.0.0.1"), "port": int(env("AMOKPI_PG_PORT", "5432")),
+            "username": env("AMOKPI_PG_USER", "amokpi"), "password": env("AMOKPI_PG_PASSWORD", ""),
+            "database": env("AMOKPI_PG_DBNAME", "amokpi")}
 
 
 def report_file() -> Path:

@@ -88,3 +88,16 @@
 {% macro default__iso_weekday(day) -%}
     cast(extract(isodow from {{ day }}) as bigint)
 {%- endmacro %}
+
+{#- a timestamp as unix seconds (whole), the inverse of from_unix -#}
+{% macro to_unix(ts) -%}
+    {{ return(adapter.dispatch('to_unix', 'amokpi')(ts)) }}
+{%- endmacro %}
+
+{% macro default__to_unix(ts) -%}
+    cast(extract(epoch from {{ ts }}) as bigint)
+{%- endmacro %}
+
+{% macro duckdb__to_unix(ts) -%}
+    cast(epoch({{ ts }}) as bigint)
+{%- endmacro %}

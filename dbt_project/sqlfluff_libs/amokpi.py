@@ -14,6 +14,10 @@ def from_unix(column):
     return f"to_timestamp({column})"
 
 
+def to_unix(ts):
+    return f"cast(epoch({ts}) as bigint)"
+
+
 def json_bigint(column, path):
     return f"cast(json_value({column}, '{path}') as bigint)"
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from amokpi.settings import PROJECT_ROOT, STREAMLIT_APP, report_path, warehouse_path
+from amokpi.settings import PROJECT_ROOT, STREAMLIT_APP, postgres_credentials, report_path, target, warehouse_path
 
 
 def _step(name: str, fn: Callable[[], object]) -> object:
@@ -64,9 +64,19 @@ def _build() -> None:
     build(warehouse_path())
 
 
+def _duckdb_only(what: str) -> None:
+    """The GX suites, the data-quality history, the serving copy and the report read the DuckDB warehouse."""
+    from ingestion.pipeline.runner import StepFailed
+
+    if target() != "duckdb":
+        raise StepFailed(f"{what} works on the DuckDB warehouse only (AMOKPI_TARGET={target()}): on PostgreSQL, "
+                         "BI tools read schema marts directly and `dbt build` runs the tests")
+
+
 def _republish() -> None:
     from ingestion.pipeline.runner import republish
 
+    _duckdb_only("amokpi publish")
     print(f"    serving copy: {republish(warehouse_path())}")
 
 
@@ -86,6 +96,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _validate() -> None:
     from ingestion.pipeline.runner import validate
 
+    _duckdb_only("amokpi validate")
     validate(warehouse_path())
 
 
@@ -94,6 +105,11 @@ def _checked_steps() -> None:
     error-severity failure (freshness is recorded, never a reason to refuse)."""
     from ingestion.pipeline.runner import QualityGate
 
+    if target() == "postgres":  # dbt's tests and contracts are the gate; BI tools read the marts in place
+        _step("dbt build", _build)
+        where = postgres_credentials()
+        print(f"    marts in PostgreSQL {where['host']}:{where['port']}/{where['database']}, schema marts")
+        return
     gate = QualityGate(warehouse_path())
     print(f"    data quality run id: {gate.run_id}")
     _step("validate raw data", gate.validate_raw)
@@ -136,6 +152,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             # the embedded API has no rate limit; a real account keeps amoCRM's 7 requests/s
             _step("ingest", lambda: _ingest(full_refresh=True, requests_per_second=0))
         _checked_steps()
+    if target() == "postgres":
+        return 0  # the report reads the DuckDB serving copy
     print(f"Demo warehouse ready: {warehouse_path()}")
     if args.no_serve:
         return 0

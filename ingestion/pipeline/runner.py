@@ -18,8 +18,17 @@ from urllib.parse import urlsplit
 
 import dlt
 import duckdb
+from dlt.common.destination import Destination
 
-from amokpi.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET, demo_seeds, warehouse_path
+from amokpi.settings import (
+    DBT_PROFILES_DIR,
+    PROJECT_ROOT,
+    RAW_DATASET,
+    demo_seeds,
+    postgres_credentials,
+    target,
+    warehouse_path,
+)
 from ingestion.amocrm import RAW_COLUMNS, amocrm_source
 from ingestion.amocrm.client import AmoCrmError
 from ingestion.amocrm.oauth import OAuthError
@@ -70,14 +79,22 @@ def pipeline_name(base_url: str) -> str:
     return "amokpi_amocrm_" + locks.account_key(base_url)
 
 
+def destination(warehouse: Path) -> Destination:
+    """dlt's destination for the target engine (amokpi.settings.target): the DuckDB file, or PostgreSQL."""
+    if target() == "postgres":
+        return dlt.destinations.postgres(credentials=postgres_credentials())
+    return dlt.destinations.duckdb(str(warehouse))
+
+
 def make_pipeline(warehouse: Path, base_url: str) -> dlt.Pipeline:
     # pipeline state lives beside its warehouse, so two warehouses never share an incremental cursor,
     # and is named for the account, so two accounts loaded into one warehouse never share one either
+    # (on PostgreSQL the warehouse path anchors only this state; dlt also keeps it in the database)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=pipeline_name(base_url),
         pipelines_dir=str(warehouse.parent / f".dlt_{warehouse.stem}"),
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=destination(warehouse),
         dataset_name=RAW_DATASET,
     )
 
@@ -121,12 +138,14 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
     try:
         source = amocrm_source(progress=tally, **source_kwargs)
         # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
-        pipeline.run(source, loader_file_format="parquet", refresh="drop_sources" if full_refresh else None)
+        # PostgreSQL loads parquet only through ADBC; there dlt's default (INSERT statements) is used
+        file_format = "parquet" if target() == "duckdb" else None
+        pipeline.run(source, loader_file_format=file_format, refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_why(exc, warehouse)}") from exc
     finally:
         tally.quiet()  # hand the account over with amoCRM's windows empty (at most 1 s)
-    ensure_raw_tables(warehouse)
+    ensure_raw_tables(warehouse, pipeline)
     summary = IngestSummary(seconds=time.monotonic() - started, quarantined=tally.quarantined,
                             incomplete=dict(tally.incomplete))
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
@@ -138,23 +157,40 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
     return summary
 
 
-_DUCKDB_TYPES = {"bigint": "BIGINT", "text": "VARCHAR", "json": "JSON", "bool": "BOOLEAN", "double": "DOUBLE"}
+# the column types dlt gives these data types on each engine (json is jsonb on PostgreSQL)
+_RAW_TYPES = {
+    "duckdb": {"bigint": "BIGINT", "text": "VARCHAR", "json": "JSON", "bool": "BOOLEAN", "double": "DOUBLE"},
+    "postgres": {"bigint": "bigint", "text": "varchar", "json": "jsonb", "bool": "boolean",
+                 "double": "double precision"},
+}
 
 
-def ensure_raw_tables(warehouse: Path) -> list[str]:
+def ensure_raw_tables(warehouse: Path, pipeline: dlt.Pipeline | None = None) -> list[str]:
     """Create, empty, every raw table the account had no records for (dlt creates tables only
-    when rows arrive), so staging always finds its sources. Returns the tables created."""
-    created = []
+    when rows arrive), so staging always finds its sources. Returns the tables created.
+    On PostgreSQL through `pipeline`'s connection (the DuckDB file is opened directly)."""
+    if target() == "postgres":
+        if pipeline is None:
+            raise ValueError("ensure_raw_tables on PostgreSQL needs the pipeline (its connection)")
+        with pipeline.sql_client() as client:
+            return _create_missing(lambda sql, *args: client.execute_sql(sql, *args), "postgres", "%s")
     with duckdb.connect(str(warehouse)) as con:
-        existing = {name for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [RAW_DATASET]).fetchall()}
-        for table, columns in RAW_COLUMNS.items():
-            if table in existing:
-                continue
-            ddl = ", ".join(f'"{name}" {_DUCKDB_TYPES[dtype]}' for name, dtype in columns.items())
-            con.execute(f'create schema if not exists "{RAW_DATASET}"')
-            con.execute(f'create table "{RAW_DATASET}"."{table}" ({ddl}, "_dlt_load_id" VARCHAR, "_dlt_id" VARCHAR)')
-            created.append(table)
+        return _create_missing(lambda sql, *args: con.execute(sql, list(args)).fetchall(), "duckdb", "?")
+
+
+def _create_missing(execute, engine: str, placeholder: str) -> list[str]:
+    created = []
+    existing = {name for (name,) in execute(
+        f"select table_name from information_schema.tables where table_schema = {placeholder}", RAW_DATASET) or []}
+    types = _RAW_TYPES[engine]
+    for table, columns in RAW_COLUMNS.items():
+        if table in existing:
+            continue
+        ddl = ", ".join(f'"{name}" {types[dtype]}' for name, dtype in columns.items())
+        execute(f'create schema if not exists "{RAW_DATASET}"')
+        execute(f'create table "{RAW_DATASET}"."{table}" ({ddl}, "_dlt_load_id" {types["text"]}, '
+                f'"_dlt_id" {types["text"]})')
+        created.append(table)
     return created
 
 
@@ -226,6 +262,8 @@ def source_freshness(warehouse: Path | None = None, run_id: str | None = None) -
 def record_dbt_results(warehouse: Path, run_id: str | None, since: float | None = None) -> int:
     from expectations import results
 
+    if target() != "duckdb":  # the results history is a table of the DuckDB warehouse (expectations/results.py)
+        return 0
     rows = results.dbt_rows(dbt_target_dir(), since=since)
     try:
         return results.write(warehouse, run_id or results.new_run_id(), rows)

@@ -30,74 +30,43 @@ month_end_leads as (
     select * from {{ ref('int_pipeline_month_end_leads') }}
 ),
 
-first_entries as (
-    select * from stage_history where is_first_entry and status_id <> 143
-),
-
-later_progress as (
+-- what the entry facts need of the lead's other visits in the same pipeline, as window aggregates over one
+-- scan (no self-join: PostgreSQL planned those as nested loops over a CTE whose size it cannot estimate)
+pipeline_visits as (
     select
-        first_entries.account_id,
-        first_entries.lead_id,
-        first_entries.pipeline_id,
-        first_entries.status_id,
-        max(case when later.lead_id is not null then 1 else 0 end) = 1 as is_advanced
-    from first_entries
-    left join stage_history as later
-        on first_entries.account_id = later.account_id
-        and first_entries.lead_id = later.lead_id
-        and first_entries.pipeline_id = later.pipeline_id
-        and later.visit_number > first_entries.visit_number
-        and later.status_sort > first_entries.status_sort
-        and later.status_id <> 143
-    group by 1, 2, 3, 4
-),
-
-furthest_stages as (
-    select account_id, lead_id, pipeline_id, max(status_sort) as furthest_sort
+        stage_history.*,
+        -- the furthest non-lost stage of any later visit: advanced past this stage when it is further down
+        max(case when status_id <> 143 then status_sort end) over (
+            partition by account_id, lead_id, pipeline_id order by visit_number
+            rows between 1 following and unbounded following
+        ) as later_furthest_sort,
+        max(case when status_id <> 143 then status_sort end) over lead_pipeline as furthest_sort,
+        max(case when is_current_visit and status_id = 143 then 1 else 0 end) over lead_pipeline = 1
+            as is_lost_now
     from stage_history
-    where status_id <> 143
-    group by 1, 2, 3
-),
-
-current_lost as (
-    select account_id, lead_id, pipeline_id
-    from stage_history
-    where is_current_visit and status_id = 143
+    window lead_pipeline as (partition by account_id, lead_id, pipeline_id)
 ),
 
 entry_facts as (
     select
-        first_entries.account_id,
-        first_entries.pipeline_id,
-        first_entries.status_id,
-        first_entries.entered_month_start as month_start,
-        first_entries.entered_day as occurred_day,
-        first_entries.manager_id,
-        first_entries.lead_id,
+        account_id,
+        pipeline_id,
+        status_id,
+        entered_month_start as month_start,
+        entered_day as occurred_day,
+        manager_id,
+        lead_id,
         'entry' as fact_type,
         true as is_entered,
-        later_progress.is_advanced,
-        current_lost.lead_id is not null and furthest_stages.furthest_sort = first_entries.status_sort
-            as is_lost_here,
+        coalesce(later_furthest_sort > status_sort, false) as is_advanced,
+        is_lost_now and furthest_sort = status_sort as is_lost_here,
         {{ null_double }} as hours_in_stage,
         false as is_cohort_member,
         false as is_reached,
         false as is_open_at_month_end,
         {{ null_double }} as open_amount
-    from first_entries
-    inner join later_progress
-        on first_entries.account_id = later_progress.account_id
-        and first_entries.lead_id = later_progress.lead_id
-        and first_entries.pipeline_id = later_progress.pipeline_id
-        and first_entries.status_id = later_progress.status_id
-    left join furthest_stages
-        on first_entries.account_id = furthest_stages.account_id
-        and first_entries.lead_id = furthest_stages.lead_id
-        and first_entries.pipeline_id = furthest_stages.pipeline_id
-    left join current_lost
-        on first_entries.account_id = current_lost.account_id
-        and first_entries.lead_id = current_lost.lead_id
-        and first_entries.pipeline_id = current_lost.pipeline_id
+    from pipeline_visits
+    where is_first_entry and status_id <> 143
 ),
 
 visit_facts as (

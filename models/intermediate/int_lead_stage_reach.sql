@@ -17,48 +17,50 @@ lead_milestones as (
     select * from {{ ref('int_lead_milestones') }}
 ),
 
-first_visits as (
-    select account_id, lead_id, pipeline_id
+-- each lead's first pipeline (that of its first visit) and the furthest non-lost stage it reached there, in
+-- one pass of window and aggregate (no self-join: PostgreSQL planned one as a nested loop, minutes long)
+visits as (
+    select
+        account_id,
+        lead_id,
+        pipeline_id,
+        status_id,
+        status_sort,
+        first_value(pipeline_id) over (
+            partition by account_id, lead_id order by visit_number
+        ) as first_pipeline_id
     from stage_history
-    where visit_number = 1
 ),
 
-furthest as (
+first_pipelines as (
     select
-        stage_history.account_id,
-        stage_history.lead_id,
-        max(stage_history.status_sort) as furthest_sort
-    from stage_history
-    inner join first_visits
-        on stage_history.account_id = first_visits.account_id
-        and stage_history.lead_id = first_visits.lead_id
-        and stage_history.pipeline_id = first_visits.pipeline_id
-    where stage_history.status_id <> 143
-    group by 1, 2
+        account_id,
+        lead_id,
+        first_pipeline_id as pipeline_id,
+        max(case when pipeline_id = first_pipeline_id and status_id <> 143 then status_sort end) as furthest_sort
+    from visits
+    group by 1, 2, 3
 ),
 
 final as (
     select
-        first_visits.account_id,
-        first_visits.lead_id,
-        first_visits.pipeline_id,
+        first_pipelines.account_id,
+        first_pipelines.lead_id,
+        first_pipelines.pipeline_id,
         stages.status_id,
         stages.status_sort,
         lead_milestones.created_month_start,
         lead_milestones.manager_at_creation_id,
         lead_milestones.is_deleted,
-        coalesce(furthest.furthest_sort >= stages.status_sort, false) as is_reached
-    from first_visits
+        coalesce(first_pipelines.furthest_sort >= stages.status_sort, false) as is_reached
+    from first_pipelines
     inner join stages
-        on first_visits.account_id = stages.account_id
-        and first_visits.pipeline_id = stages.pipeline_id
+        on first_pipelines.account_id = stages.account_id
+        and first_pipelines.pipeline_id = stages.pipeline_id
         and not stages.is_lost_status
     inner join lead_milestones
-        on first_visits.account_id = lead_milestones.account_id
-        and first_visits.lead_id = lead_milestones.lead_id
-    left join furthest
-        on first_visits.account_id = furthest.account_id
-        and first_visits.lead_id = furthest.lead_id
+        on first_pipelines.account_id = lead_milestones.account_id
+        and first_pipelines.lead_id = lead_milestones.lead_id
 )
 
 select * from final

@@ -17,7 +17,7 @@ loads as (
 
 snapshot as (
     -- the newest completed load, plus an hour of clock skew: nothing can be newer than this
-    select epoch(max(inserted_at))::bigint + 3600 as snapshot_unix from loads where status = 0
+    select {{ amokpi.to_unix('max(inserted_at)') }} + 3600 as snapshot_unix from loads where status = 0
 ),
 
 accounts as (

@@ -23,8 +23,10 @@ open_by_stage as (
     group by 1, 2, 3
 )
 
-select 'row count' as check_name, expected.account_id, cast(expected.n_rows as double) as expected_value,
-       cast(actual.n_rows as double) as actual_value
+select
+    'row count' as check_name, expected.account_id,
+    cast(expected.n_rows as {{ amokpi.type_double() }}) as expected_value,
+    cast(actual.n_rows as {{ amokpi.type_double() }}) as actual_value
 from expected
 inner join actual on expected.account_id = actual.account_id
 where expected.n_rows <> actual.n_rows

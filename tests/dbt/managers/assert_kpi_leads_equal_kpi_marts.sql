@@ -21,7 +21,7 @@ manager_values as (
     select 'team', account_id, month_start, group_id, '{{ kpi.name }}', {{ kpi.name }}
     from {{ ref('mart_team_kpi_monthly') }}
     union all
-    select 'department', account_id, month_start, null, '{{ kpi.name }}', {{ kpi.name }}
+    select 'department', account_id, month_start, cast(null as bigint), '{{ kpi.name }}', {{ kpi.name }}
     from {{ ref('mart_department_kpi_monthly') }}
     {{- ' union all' if not loop.last }}
     {%- endfor %}
@@ -38,7 +38,7 @@ list_values as (
     from lead_rows
     group by 1, 2, 3, 4, 5
     union all
-    select 'department', account_id, month_start, null, kpi_name, sum(facts_count)
+    select 'department', account_id, month_start, cast(null as bigint), kpi_name, sum(facts_count)
     from lead_rows
     group by 1, 2, 3, 4, 5
 )
