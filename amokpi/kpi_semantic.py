@@ -133,6 +133,7 @@ def semantic_document(kpis: dict[str, Kpi]) -> dict[str, object]:
          "primary_entity": "manager_month",
          "entities": foreign,
          "dimensions": [month,
+                        {"name": "manager_name", "type": "categorical", "description": "The manager's name."},
                         {"name": "group_name", "type": "categorical",
                          "description": "The manager's team (amoCRM group) that month."},
                         {"name": "role_name", "type": "categorical",

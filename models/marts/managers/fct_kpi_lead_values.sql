@@ -50,11 +50,13 @@ final as (
         on lead_values.account_id = manager_groups.account_id
         and lead_values.manager_id = manager_groups.manager_id
         and lead_values.month_start = manager_groups.month_start
-    where coalesce(
-        lead_values.first_response_minutes, lead_values.first_response_working_minutes,
-        lead_values.lead_processing_hours, lead_values.time_to_close_days,
-        lead_values.call_quality_score, lead_values.csat_score
-    ) is not null
+    where
+        lead_values.first_response_minutes is not null
+        or lead_values.first_response_working_minutes is not null
+        or lead_values.lead_processing_hours is not null
+        or lead_values.time_to_close_days is not null
+        or lead_values.call_quality_score is not null
+        or lead_values.csat_score is not null
 )
 
 select * from final
