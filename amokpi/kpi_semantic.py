@@ -8,13 +8,13 @@
   are sums of the manager rows (the marts aggregate the same facts), so every rate is a ratio metric
   of two sums: it is computed from the counts at any grain, never averaged. Figures "to date"
   (customers_to_date_count, ...) are stocks: semi-additive, the month's value is never summed over months;
-- semantic model `kpi_lead_values` over fct_kpi_lead_values (one row per lead fact): the percentile
-  and average measures of the medians, p90 and means, from the leads, as int_kpi_monthly computes them;
+- semantic model `kpi_facts` over fct_kpi_facts (one row per fact): the percentile and average measures
+  of the medians, p90 and means, from the facts, as int_kpi_monthly computes them;
 - a metric for every registry KPI, named as its mart column, and the saved queries for the report's
   manager and team KPI tables.
 
 A registry KPI this module cannot place (a new non-count, non-ratio KPI) stops the generator with its
-name: add its rule to LEAD_VALUES, and its column to fct_kpi_lead_values.
+name: add its rule to LEAD_VALUES.
 """
 
 from __future__ import annotations
@@ -29,16 +29,18 @@ from amokpi.kpis import Kpi
 SEMANTIC = Path("models/semantic/kpi_metrics.yml")
 MONTH = "month_start"  # the time dimension of both semantic models (metric_time's source)
 
-# The non-additive KPIs that are not ratios: the lead-value column of fct_kpi_lead_values they aggregate, the
-# aggregation (as amokpi.kpi_aggregates() does) and, for a percentile, its fraction.
+# The non-additive KPIs that are not ratios, computed from fct_kpi_facts (one row per fact, with the month's
+# team) as amokpi.kpi_aggregates() computes them: the aggregation, the expression over the facts (the rows the
+# aggregate takes: kpi_aggregates' condition, repeated here; tests/python/test_semantic_layer.py checks every KPI
+# against the marts) and, for a percentile, its fraction. A median cannot be re-aggregated from monthly medians.
 LEAD_VALUES: dict[str, tuple[str, str, float | None]] = {
-    "first_response_minutes_median": ("first_response_minutes", "percentile", 0.5),
-    "first_response_minutes_p90": ("first_response_minutes", "percentile", 0.9),
-    "first_response_working_minutes_median": ("first_response_working_minutes", "percentile", 0.5),
-    "lead_processing_hours": ("lead_processing_hours", "average", None),
-    "time_to_close_days": ("time_to_close_days", "average", None),
-    "call_quality_score_avg": ("call_quality_score", "average", None),
-    "csat_score_avg": ("csat_score", "average", None),
+    "first_response_minutes_median": ("percentile", "first_response_minutes", 0.5),
+    "first_response_minutes_p90": ("percentile", "first_response_minutes", 0.9),
+    "first_response_working_minutes_median": ("percentile", "first_response_working_minutes", 0.5),
+    "lead_processing_hours": ("average", "case when is_qualified then lead_processing_hours end", None),
+    "time_to_close_days": ("average", "case when is_deal_won then time_to_close_days end", None),
+    "call_quality_score_avg": ("average", "case when is_win_rate_eligible then call_quality_score end", None),
+    "csat_score_avg": ("average", "case when is_win_rate_eligible then csat_score end", None),
 }
 # Ratio parts that int_kpi_monthly aggregates but the mart does not carry, rebuilt from its columns per manager
 # row (a mean times its base is the sum it came from), and whether the part is a stock "to date".
@@ -104,9 +106,9 @@ def semantic_document(kpis: dict[str, Kpi]) -> dict[str, object]:
                             "type_params": {"numerator": numerator, "denominator": denominator}, **_meta(kpi)})
             continue
         if kpi.name in LEAD_VALUES:
-            column, agg, fraction = LEAD_VALUES[kpi.name]
-            measure: dict[str, object] = {"name": kpi.name, "description": f"The {agg} of {column}.", "agg": agg,
-                                          "expr": column}
+            agg, expr, fraction = LEAD_VALUES[kpi.name]
+            measure: dict[str, object] = {"name": kpi.name, "description": f"The {agg} of {expr} over the facts.",
+                                          "agg": agg, "expr": expr}
             if fraction is not None:
                 measure["agg_params"] = {"percentile": fraction, "use_discrete_percentile": False}
             value_measures.append(measure)
@@ -139,15 +141,15 @@ def semantic_document(kpis: dict[str, Kpi]) -> dict[str, object]:
                         {"name": "role_name", "type": "categorical",
                          "description": "The manager's role that month."}],
          "measures": manager_measures},
-        {"name": "kpi_lead_values",
-         "description": "fct_kpi_lead_values: one row per lead fact carrying a value a KPI takes the median, "
-                        "percentile or mean of, so those KPIs are computed from the leads at any grain.",
-         "model": "ref('fct_kpi_lead_values')",
+        {"name": "kpi_facts",
+         "description": "fct_kpi_facts: one row per fact a manager KPI aggregates, with the month's team; the "
+                        "medians, p90 and means are computed from these facts at any grain.",
+         "model": "ref('fct_kpi_facts')",
          "defaults": {"agg_time_dimension": MONTH},
-         "primary_entity": "kpi_lead_value",
+         "primary_entity": "kpi_fact",
          "entities": [*foreign, {"name": "lead", "type": "foreign", "expr": "lead_id"}],
          "dimensions": [month, {"name": "fact_type", "type": "categorical",
-                                "description": "lead_created, lead_qualified or lead_closed."}],
+                                "description": "call, lead_created, lead_closed, ... (fct_kpi_facts)."}],
          "measures": value_measures},
     ]
     month_group_by = "TimeDimension('metric_time', 'month')"
