@@ -9,7 +9,9 @@ dbt cannot read a CSV at compile time nor loop inside YAML, so three kinds of fi
 - the KPI columns of the manager-KPI mart contracts (monthly and periods; type, description, and
   constraints from the registry's never-null rule and bounds), in registry order, between the mart's
   own leading and trailing columns; likewise the is_compared KPIs of mart_manager_comparison, and the
-  lead KPIs of mart_manager_pipeline_kpi_monthly.
+  lead KPIs of mart_manager_pipeline_kpi_monthly;
+- `models/semantic/kpi_metrics.yml`: the semantic layer's KPI measures, a MetricFlow metric per KPI and the
+  saved queries of the KPI tables (amokpi/kpi_semantic.py).
 
 `--check` writes nothing and exits 1 listing the stale files.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from amokpi.kpi_semantic import SEMANTIC, semantic_text
 from amokpi.kpis import DOUBLE, REGISTRY_CSV, Kpi, parse
 from amokpi.settings import PROJECT_ROOT
 
@@ -144,7 +147,7 @@ def contract_text(path: Path, text: str, columns_for: list[dict[str, object]], n
 def generated(root: Path = PROJECT_ROOT) -> dict[Path, str]:
     """Every generated file of the project at `root` and the text it should have now."""
     kpis = parse(root / REGISTRY_CSV.relative_to(PROJECT_ROOT))
-    files = {root / MACRO: macro_text(kpis), root / DOCS: docs_text(kpis)}
+    files = {root / MACRO: macro_text(kpis), root / DOCS: docs_text(kpis), root / SEMANTIC: semantic_text(kpis, HEADER)}
     for relative, is_team in KPI_MARTS.items():
         path = root / relative
         files[path] = contract_text(path, path.read_text(encoding="utf-8"),
@@ -182,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             print(f"stale: {path} (run `make kpis` after editing {REGISTRY_CSV.name})")
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path}")
     if not due:

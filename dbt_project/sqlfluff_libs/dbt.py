@@ -27,3 +27,11 @@ def generate_series(upper_bound):
 
 def bool_or(expression):
     return f"bool_or({expression})"
+
+
+def date(year, month, day):
+    return f"date '{year:04d}-{month:02d}-{day:02d}'"
+
+
+def date_spine(datepart, start_date, end_date):
+    return f"select {start_date} + interval (generated_number - 1) {datepart} as date_{datepart} from range(1, 10)"

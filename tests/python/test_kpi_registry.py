@@ -1,6 +1,7 @@
 """The KPI registry (dbt_project/seeds/kpi_registry.csv) is the one place a KPI is declared: the files
 derived from it are current, a bad row is refused with its line, and a KPI added there alone reaches
-int_kpi_monthly, the three manager-KPI marts (contract, tests, value) and the published registry."""
+int_kpi_monthly, the three manager-KPI marts (contract, tests, value), the published registry and the semantic
+layer's metrics."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
-from amokpi import kpi_codegen
+from amokpi import kpi_codegen, kpi_semantic
 from amokpi.kpis import REGISTRY_CSV, UNITS, RegistryError, parse, registry
 from amokpi.settings import PROJECT_ROOT
 from ingestion.demo.account import generate_account
@@ -86,7 +88,12 @@ def test_a_kpi_added_in_the_registry_alone_reaches_every_kpi_mart(tmp_path: Path
         ])
     generate = subprocess.run([sys.executable, "-m", "amokpi.kpi_codegen", "--root", str(project)],
                               capture_output=True, text=True, check=True)
-    assert generate.stdout.count("wrote ") == 8  # the macro, the doc blocks, four KPI marts, the pipeline mart, ranges
+    # the macro, the doc blocks, four KPI marts, the pipeline mart, ranges and the semantic layer's metrics
+    assert generate.stdout.count("wrote ") == 9
+    metrics = {m["name"]: m for m in yaml.safe_load((project / kpi_semantic.SEMANTIC).read_text())["metrics"]}
+    assert metrics["deals_lost_rate"]["type"] == "ratio"  # a rate is a ratio of sums, never an average
+    assert metrics["deals_lost_rate"]["type_params"] == {"numerator": "deals_lost_count",
+                                                         "denominator": "deals_lost_rate_denominator"}
 
     warehouse = tmp_path / "wh.duckdb"
     with DemoApiServer(generate_account(seed=7, months=2, leads_per_month=30)) as server:
