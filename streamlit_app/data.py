@@ -700,12 +700,15 @@ def period_kpis(account_id: int, period_type: str, bounds: tuple[date, date], pr
     shown = ", ".join((*KPI_COLUMNS, "new_leads_count", *PLAN_COLUMNS))
     # a manager's rows carry no team (a manager may change teams within a period): the team filters team rows only
     team = team if grain == "team" else None
+    # one select per period: a filter that names a single range reaches the range view's list of ranges before
+    # it aggregates anything (an OR of two ranges does not, and would aggregate every range)
+    one = (f"select period_start, period_end, months_count, {shown} from {_period_relation(period_type)}"
+           " where account_id = ? and period_type = ? and kpi_grain = ? and period_start = ? and period_end = ?"
+           f" and {_MANAGER} and {_TEAM}")
     frame = select(
-        f"select period_start, period_end, months_count, {shown} from {_period_relation(period_type)}"
-        " where account_id = ? and period_type = ? and kpi_grain = ?"
-        " and ((period_start = ? and period_end = ?) or (period_start = ? and period_end = ?))"
-        f" and {_MANAGER} and {_TEAM} order by period_end desc",
-        [account_id, period_type, grain, *bounds, *previous, manager, manager, team, team],
+        f"select * from ({one}) union all select * from ({one}) order by period_end desc",
+        [*(p for bound in (bounds, previous)
+           for p in (account_id, period_type, grain, *bound, manager, manager, team, team))],
     )
     for column in ("period_start", "period_end"):
         frame[column] = pd.to_datetime(frame[column]).dt.date

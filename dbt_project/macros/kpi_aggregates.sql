@@ -1,41 +1,120 @@
-{#- The aggregates int_kpi_monthly computes from int_kpi_facts rows (with group_id), whatever the
-    rows are grouped by: a month (int_kpi_monthly) or a quarter / the year to date
-    (mart_manager_kpi_periods). managers_count, then every KPI input in the registry's order: counts
-    sum their flags (a count of leads: its registry lead_condition), minutes and scores average or
-    take percentiles of the underlying facts. Ratios are formed afterwards (amokpi.kpi_monthly_values). -#}
+{#- The aggregates of every manager-KPI input over int_kpi_facts rows, one list (amokpi.kpi_terms) read
+    three ways:
+      kpi_aggregates()            straight from fact rows, whatever they are grouped by (int_kpi_monthly
+                                  by month);
+      kpi_component_aggregates()  the additive terms (sums) per manager and month, stored in
+                                  fct_kpi_components_monthly; kpi_component_rollup() sums them over any
+                                  months (the period marts: a range reads months of sums, not every fact);
+      kpi_holistic_aggregates()   the terms that cannot be summed from months (medians, percentiles,
+                                  means) over the fact rows that carry their values (kpi_holistic_rows).
+    managers_count, then every KPI input in the registry's order: counts sum their flags (a count of
+    leads: its registry lead_condition), minutes and scores average or take percentiles of the
+    underlying facts. Ratios are formed afterwards (amokpi.kpi_monthly_values). -#}
+{% macro kpi_terms() -%}
+    {#- (kind, name, argument[, fraction]): flag — a count of the rows the condition names; lead — a count of
+        leads, its registry lead_condition; amount — a sum of the expression; avg and percentile — of the
+        expression over the rows that carry it -#}
+    {%- set spec = [
+        ('flag', 'calls_count', 'is_call'),
+        ('flag', 'calls_outgoing_count', 'is_outgoing_call'),
+        ('flag', 'calls_incoming_count', 'is_incoming_call'),
+        ('flag', 'calls_connected_count', 'is_connected_call'),
+        ('amount', 'connected_call_minutes', 'coalesce(connected_call_minutes, 0)'),
+        ('flag', 'meetings_count', 'is_meeting'),
+        ('lead', 'new_leads_count'),
+        ('lead', 'leads_won_from_cohort_count'),
+        ('lead', 'deals_won_count'),
+        ('lead', 'deals_lost_count'),
+        ('amount', 'revenue_amount', 'case when is_deal_won then coalesce(won_amount, 0) else 0 end'),
+        ('percentile', 'first_response_minutes_median', 'first_response_minutes', 0.5),
+        ('lead', 'leads_responded_count'),
+        ('lead', 'leads_qualified_count'),
+        ('avg', 'lead_processing_hours', 'case when is_qualified then lead_processing_hours end'),
+        ('avg', 'time_to_close_days', 'case when is_deal_won then time_to_close_days end'),
+        ('percentile', 'first_response_minutes_p90', 'first_response_minutes', 0.9),
+        ('lead', 'proposals_sent_count'),
+        ('lead', 'presentations_count'),
+        ('lead', 'presentations_advanced_count'),
+        ('flag', 'tasks_completed_count', 'is_task_completed'),
+        ('flag', 'tasks_overdue_count', 'is_task_overdue'),
+        ('lead', 'leads_lost_from_cohort_count'),
+        ('lead', 'leads_qualified_from_cohort_count'),
+        ('lead', 'leads_answered_within_sla_count'),
+        ('lead', 'leads_answered_within_day_count'),
+        ('flag', 'actions_count', 'is_action'),
+        ('flag', 'automated_actions_count', 'is_action and is_automated_action'),
+        ('lead', 'new_customers_count'),
+        ('lead', 'upsell_deals_count'),
+        ('avg', 'call_quality_score_avg', 'case when is_win_rate_eligible then call_quality_score end'),
+        ('avg', 'csat_score_avg', 'case when is_win_rate_eligible then csat_score end'),
+        ('percentile', 'first_response_working_minutes_median', 'first_response_working_minutes', 0.5),
+    ] -%}
+    {%- set terms = [] -%}
+    {%- for item in spec -%}
+        {%- set kind, name = item[0], item[1] -%}
+        {%- if kind == 'lead' -%}
+            {%- set condition = amokpi.kpi(name).lead_condition -%}
+            {%- if not condition -%}
+                {{ exceptions.raise_compiler_error("KPI " ~ name ~ " has no lead_condition in the registry") }}
+            {%- endif -%}
+        {%- endif -%}
+        {%- if kind in ('flag', 'lead') -%}
+            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint', 'expression':
+                'case when ' ~ (item[2] if kind == 'flag' else condition) ~ ' then 1 else 0 end'}) -%}
+        {%- elif kind == 'amount' -%}
+            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'double', 'expression': item[2]}) -%}
+        {%- else -%}
+            {%- do terms.append({'name': name, 'kind': kind, 'data_type': 'double', 'expression': item[2],
+                                 'fraction': item[3] if item | length > 3 else none}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(terms) -}}
+{%- endmacro %}
+
+{% macro _kpi_term_aggregate(term) -%}
+    {%- if term.kind == 'sum' -%} sum({{ term.expression }})
+    {%- elif term.kind == 'avg' -%} avg({{ term.expression }})
+    {%- else -%} {{ amokpi.percentile(term.expression, term.fraction) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro kpi_aggregates() -%}
     count(distinct case when fact_type = 'spine' then manager_id end) as managers_count,
-    sum(case when is_call then 1 else 0 end) as calls_count,
-    sum(case when is_outgoing_call then 1 else 0 end) as calls_outgoing_count,
-    sum(case when is_incoming_call then 1 else 0 end) as calls_incoming_count,
-    sum(case when is_connected_call then 1 else 0 end) as calls_connected_count,
-    sum(coalesce(connected_call_minutes, 0)) as connected_call_minutes,
-    sum(case when is_meeting then 1 else 0 end) as meetings_count,
-    {{ amokpi.kpi_lead_count('new_leads_count') }} as new_leads_count,
-    {{ amokpi.kpi_lead_count('leads_won_from_cohort_count') }} as leads_won_from_cohort_count,
-    {{ amokpi.kpi_lead_count('deals_won_count') }} as deals_won_count,
-    {{ amokpi.kpi_lead_count('deals_lost_count') }} as deals_lost_count,
-    sum(case when is_deal_won then coalesce(won_amount, 0) else 0 end) as revenue_amount,
-    {{ amokpi.percentile('first_response_minutes', 0.5) }} as first_response_minutes_median,
-    {{ amokpi.kpi_lead_count('leads_responded_count') }} as leads_responded_count,
-    {{ amokpi.kpi_lead_count('leads_qualified_count') }} as leads_qualified_count,
-    avg(case when is_qualified then lead_processing_hours end) as lead_processing_hours,
-    avg(case when is_deal_won then time_to_close_days end) as time_to_close_days,
-    {{ amokpi.percentile('first_response_minutes', 0.9) }} as first_response_minutes_p90,
-    {{ amokpi.kpi_lead_count('proposals_sent_count') }} as proposals_sent_count,
-    {{ amokpi.kpi_lead_count('presentations_count') }} as presentations_count,
-    {{ amokpi.kpi_lead_count('presentations_advanced_count') }} as presentations_advanced_count,
-    sum(case when is_task_completed then 1 else 0 end) as tasks_completed_count,
-    sum(case when is_task_overdue then 1 else 0 end) as tasks_overdue_count,
-    {{ amokpi.kpi_lead_count('leads_lost_from_cohort_count') }} as leads_lost_from_cohort_count,
-    {{ amokpi.kpi_lead_count('leads_qualified_from_cohort_count') }} as leads_qualified_from_cohort_count,
-    {{ amokpi.kpi_lead_count('leads_answered_within_sla_count') }} as leads_answered_within_sla_count,
-    {{ amokpi.kpi_lead_count('leads_answered_within_day_count') }} as leads_answered_within_day_count,
-    sum(case when is_action then 1 else 0 end) as actions_count,
-    sum(case when is_action and is_automated_action then 1 else 0 end) as automated_actions_count,
-    {{ amokpi.kpi_lead_count('new_customers_count') }} as new_customers_count,
-    {{ amokpi.kpi_lead_count('upsell_deals_count') }} as upsell_deals_count,
-    avg(case when is_win_rate_eligible then call_quality_score end) as call_quality_score_avg,
-    avg(case when is_win_rate_eligible then csat_score end) as csat_score_avg,
-    {{ amokpi.percentile('first_response_working_minutes', 0.5) }} as first_response_working_minutes_median
+    {%- for term in amokpi.kpi_terms() %}
+    {{ amokpi._kpi_term_aggregate(term) }} as {{ term.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- per manager and month (fct_kpi_components_monthly): whether the manager has a spine row, and every sum -#}
+{% macro kpi_component_aggregates() -%}
+    cast(sum(case when fact_type = 'spine' then 1 else 0 end) as bigint) as spine_rows_count,
+    {%- for term in amokpi.kpi_terms() if term.kind == 'sum' %}
+    cast(sum({{ term.expression }}) as {{ 'bigint' if term.data_type == 'bigint' else amokpi.type_double() }})
+        as {{ term.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- over fct_kpi_components_monthly rows of any months: managers_count and the sums -#}
+{% macro kpi_component_rollup() -%}
+    count(distinct case when spine_rows_count > 0 then manager_id end) as managers_count,
+    {%- for term in amokpi.kpi_terms() if term.kind == 'sum' %}
+    sum({{ term.name }}) as {{ term.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro kpi_holistic_aggregates() -%}
+    {%- for term in amokpi.kpi_terms() if term.kind != 'sum' %}
+    {{ amokpi._kpi_term_aggregate(term) }} as {{ term.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- the fact rows a holistic term reads: any of their values present -#}
+{% macro kpi_holistic_rows() -%}
+    ({%- for term in amokpi.kpi_terms() if term.kind != 'sum' -%}
+        ({{ term.expression }}) is not null{{ ' or ' if not loop.last }}
+    {%- endfor -%})
+{%- endmacro %}
+
+{% macro kpi_holistic_names() -%}
+    {{ return(amokpi.kpi_terms() | rejectattr('kind', 'equalto', 'sum') | map(attribute='name') | list) }}
 {%- endmacro %}

@@ -1,7 +1,10 @@
 {#- The body of the period marts (mart_manager_kpi_periods, mart_manager_kpi_ranges) after their
     import CTEs, ending in a `final` CTE: the registry's KPIs over each period, from the same facts
-    and aggregates as int_kpi_monthly grouped by period instead of month. The caller defines
+    and aggregates as int_kpi_monthly grouped by period instead of month (amokpi.kpi_terms): the sums
+    from the months' sums (fct_kpi_components_monthly, a row per manager and month), the medians,
+    percentiles and means from the period's fact rows that carry their values. The caller defines
       kpi_facts_all      fct_kpi_facts (the facts, each with the team of its month)
+      kpi_components     fct_kpi_components_monthly
       sales_plans        fct_sales_plans
       customer_lifetime  fct_customer_lifetime_monthly
       period_months      account_id, period_type, period_start, period_end, month_start: which
@@ -19,7 +22,19 @@ period_last_months as (
     group by 1, 2, 3, 4
 ),
 
-kpi_facts as (
+period_components as (
+    select
+        kpi_components.*,
+        period_months.period_type,
+        period_months.period_start,
+        period_months.period_end
+    from kpi_components
+    inner join period_months
+        on kpi_components.account_id = period_months.account_id
+        and kpi_components.month_start = period_months.month_start
+),
+
+period_values as (
     select
         kpi_facts_all.*,
         period_months.period_type,
@@ -29,6 +44,7 @@ kpi_facts as (
     inner join period_months
         on kpi_facts_all.account_id = period_months.account_id
         and kpi_facts_all.month_start = period_months.month_start
+    where {{ amokpi.kpi_holistic_rows() }}
 ),
 
 manager_plans as (
@@ -53,7 +69,7 @@ department_plans as (
     group by 1, 2, 3, 4
 ),
 
-aggregated as (
+additive as (
     select
         account_id,
         period_type,
@@ -66,13 +82,53 @@ aggregated as (
             when grouping(group_id) = 0 then 'team'
             else 'department'
         end as kpi_grain,
-        {{ amokpi.kpi_aggregates() }}
-    from kpi_facts
+        {{ amokpi.kpi_component_rollup() }}
+    from period_components
     group by grouping sets (
         (account_id, period_type, period_start, period_end, manager_id),
         (account_id, period_type, period_start, period_end, group_id),
         (account_id, period_type, period_start, period_end)
     )
+),
+
+holistic as (
+    select
+        account_id,
+        period_type,
+        period_start,
+        period_end,
+        manager_id,
+        group_id,
+        case
+            when grouping(manager_id) = 0 then 'manager'
+            when grouping(group_id) = 0 then 'team'
+            else 'department'
+        end as kpi_grain,
+        {{ amokpi.kpi_holistic_aggregates() }}
+    from period_values
+    group by grouping sets (
+        (account_id, period_type, period_start, period_end, manager_id),
+        (account_id, period_type, period_start, period_end, group_id),
+        (account_id, period_type, period_start, period_end)
+    )
+),
+
+aggregated as (
+    -- every grain has months of sums; a grain with no value to take a median of has no holistic row
+    select
+        additive.*,
+        {%- for name in amokpi.kpi_holistic_names() %}
+        holistic.{{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from additive
+    left join holistic
+        on additive.account_id = holistic.account_id
+        and additive.period_type = holistic.period_type
+        and additive.period_start = holistic.period_start
+        and additive.period_end = holistic.period_end
+        and additive.kpi_grain = holistic.kpi_grain
+        and coalesce(additive.manager_id, -1) = coalesce(holistic.manager_id, -1)
+        and coalesce(additive.group_id, -1) = coalesce(holistic.group_id, -1)
 ),
 
 with_plans as (

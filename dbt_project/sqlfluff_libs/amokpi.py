@@ -243,4 +243,10 @@ def kpi_lead_any_condition():
 def kpi_over_periods():
     # the period marts' body after their import CTEs: reads the four CTEs the caller defines, ends in `final`
     return ("final as (\n    select *\n    from period_months\n    inner join kpi_facts_all on 1 = 1\n"
+            "    inner join kpi_components on 1 = 1\n"
             "    inner join sales_plans on 1 = 1\n    inner join customer_lifetime on 1 = 1\n)")
+
+
+def kpi_component_aggregates():
+    return ("cast(sum(case when fact_type = 'spine' then 1 else 0 end) as bigint) as spine_rows_count,\n"
+            "        cast(sum(case when is_call then 1 else 0 end) as bigint) as calls_count")

@@ -351,9 +351,11 @@ def test_the_models_unit_tests_pass(known_answer_build, tmp_path) -> None:
     assert {(r.suite, r.status) for r in rows} == {("unit_test", "pass")}
 
 
-def test_amokpi_publish_publishes_a_clean_analyst_build(known_answer_build, tmp_path) -> None:
-    """`amokpi publish` after an analyst's clean `dbt build`: GX passes on the raw tables, the build's results
-    are recorded under the run, and the serving copy is written (test_data_quality has the refusals)."""
+def test_amokpi_publish_after_a_seed_edit_shows_the_new_plan_in_the_report(known_answer_build, tmp_path) -> None:
+    """An analyst's workflow: give manager A a March plan of 200 000 in sales_plans.csv, `dbt build` the seed
+    and the models between it and the report's KPI mart, then `amokpi publish`: GX passes on the raw tables,
+    the build's results are recorded under the run (test_data_quality has the refusals), and the report
+    shows A's March plan and its fulfilment (revenue 100 000 / 200 000 = 50 %) where it said "no plan"."""
     import os
     import shutil
     import subprocess
@@ -361,19 +363,68 @@ def test_amokpi_publish_publishes_a_clean_analyst_build(known_answer_build, tmp_
     from pathlib import Path
 
     import duckdb
-    from dbt_artifacts import analyst_build_results
+    from streamlit.testing.v1 import AppTest
+
+    from amokpi.settings import DBT_PROFILES_DIR, PROJECT_ROOT
+    from streamlit_app import data, formatting
+    from streamlit_app.columns import label
+
+    # the analyst's checkout: the project's models, macros and tests, its own copy of the seeds
+    project = tmp_path / "project"
+    (project / "dbt_project").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "dbt_project.yml", project)
+    for linked in ("models", "tests", "dbt_project/macros"):
+        (project / linked).symlink_to(PROJECT_ROOT / linked)
+    shutil.copytree(PROJECT_ROOT / "dbt_project" / "seeds", project / "dbt_project" / "seeds")
+    plans = project / "dbt_project" / "seeds" / "sales_plans.csv"
+    plans.write_text(plans.read_text().rstrip("\n") + f"\n{ACC},{A},2026-03-01,200000,2\n")
 
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(known_answer_build.warehouse, warehouse)
-    analyst_build_results(tmp_path / "target", failing=False)
+    target = tmp_path / "target"
     env = {k: v for k, v in os.environ.items() if k not in ("AMOKPI_SERVING", "AMOKPI_REPORT")}
-    env.update(AMOKPI_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(tmp_path / "target"))
-    done = subprocess.run([str(Path(sys.executable).with_name("amokpi")), "publish"], env=env,
-                          capture_output=True, text=True, timeout=300)
+    env.update(AMOKPI_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(target))
+    bin_dir = Path(sys.executable).parent
+    built = subprocess.run([str(bin_dir / "dbt"), "build", "--project-dir", str(project), "--profiles-dir",
+                            str(DBT_PROFILES_DIR), "--target-path", str(target), "--select",
+                            "sales_plans fct_sales_plans int_kpi_monthly mart_manager_kpi_monthly",
+                            "--exclude-resource-type", "unit_test"], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert built.returncode == 0, built.stdout[-3000:]
+    done = subprocess.run([str(bin_dir / "amokpi"), "publish"], env=env, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     serving = warehouse.with_name("warehouse.serving.duckdb")
     assert f"serving copy: {serving}" in done.stdout and serving.exists()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tools = dict(con.execute("select tool, count(*) from marts.data_quality_runs where run_id = (select"
                                  " arg_max(run_id, checked_at) from marts.data_quality_runs) group by tool").fetchall())
-    assert tools["dbt"] == 1 and tools["gx"] > 10  # the analyst's test and the raw suites, under one run
+    assert tools["dbt"] > 3 and tools["gx"] > 10  # the analyst's build's tests and the raw suites, one run
+    with duckdb.connect(known_answer_build.serving, read_only=True) as con:  # before: no plan
+        assert con.execute("select plan_revenue_amount from marts.mart_manager_kpi_monthly where account_id = ?"
+                           " and manager_id = ? and month_start = '2026-03-01'", [ACC, A]).fetchone() == (None,)
+
+    report = warehouse.with_name("warehouse.report.duckdb")
+    previous = os.environ.get("AMOKPI_REPORT")
+    os.environ["AMOKPI_REPORT"] = str(report)
+    try:
+        data.release()
+        at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app" / "app.py"), default_timeout=30)
+        at.query_params.update(lang="ru", month="2026-03-01", manager=str(A))
+        at.run()
+        if any(box.key == "account" for box in at.selectbox):  # several accounts share the test warehouse
+            at.selectbox(key="account").set_value(ACC).run()
+        at.selectbox(key="month").set_value(date(2026, 3, 1)).run()
+        at.selectbox(key="manager").set_value(A).run()
+        assert not at.exception, [e.value for e in at.exception]
+        cards = {m.label: m.value for m in at.metric}
+        assert cards[label("plan_fulfillment_rate", "ru")] == formatting.percent(0.5, "ru")
+        assert cards[label("plan_revenue_amount", "ru")] == formatting.money(200000, "RUB", "ru")
+    finally:
+        if previous is None:
+            os.environ.pop("AMOKPI_REPORT", None)
+        else:
+            os.environ["AMOKPI_REPORT"] = previous
+        data.release()
+
+

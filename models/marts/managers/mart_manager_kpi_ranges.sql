@@ -14,6 +14,10 @@ kpi_facts_all as (
     select * from {{ ref('fct_kpi_facts') }}
 ),
 
+kpi_components as (
+    select * from {{ ref('fct_kpi_components_monthly') }}
+),
+
 sales_plans as (
     select * from {{ ref('fct_sales_plans') }}
 ),
@@ -23,7 +27,7 @@ customer_lifetime as (
 ),
 
 account_months as (
-    select distinct account_id, month_start from kpi_facts_all
+    select distinct account_id, month_start from kpi_components
 ),
 
 ranges as (
