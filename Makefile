@@ -62,6 +62,7 @@ test-unit: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/warehouse_bench.py
+	$(BIN)/python bench/report_bench.py
 	$(BIN)/python -m pytest -m slow -n 0 -p no:cacheprovider
 
 lint: $(VENV)/.installed-test
