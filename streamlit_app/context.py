@@ -204,6 +204,7 @@ def sidebar(lang: Lang) -> Context | None:
         return None
     period = _choose(t(lang, "period"), "period", PERIODS, lambda p: t(lang, f"period_{p or 'month'}"))
     month_label = "month" if period is None else "range_to" if period == "range" else "period_month_label"
+    first_slot = st.sidebar.container()  # a range's first month reads above its last, though chosen after it
     month = _choose(t(lang, month_label), "month", months,
                     lambda m: formatting.month(m, lang))
     range_from = None
@@ -212,7 +213,7 @@ def sidebar(lang: Lang) -> Context | None:
         prepare("from", earlier)
         if "from" not in st.session_state:
             st.session_state["from"] = min(earlier, key=lambda m: abs(month_count(m, month) - 3))
-        range_from = st.sidebar.selectbox(t(lang, "range_from"), earlier,
+        range_from = first_slot.selectbox(t(lang, "range_from"), earlier,
                                           format_func=lambda m: formatting.month(m, lang), key="from")
     else:
         st.session_state.pop("from", None)

@@ -32,6 +32,7 @@ import pytest
 from local_processes import free_port, wait_for
 from report_language import data_values, problems
 
+from streamlit_app import formatting
 from streamlit_app.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -353,6 +354,17 @@ def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_
         seconds, state = render(tab, page_url(report_url, "managers", team=team, manager=manager))
         screenshot(tab, SCREENSHOTS / "managers_filtered_ru.png")
         assert state["tables"] >= 2
+        # a range of months, shared by its address: the first screen over May–September in the reader's words
+        with duckdb.connect(str(serving_copy), read_only=True) as con:
+            months = [m for (m,) in con.execute("select distinct month_start from marts.mart_department_kpi_monthly"
+                                                " order by 1 desc limit 6").fetchall()]
+        first, last = months[-1], months[1]
+        seconds, state = render(tab, page_url(report_url, "overview", period="range", **{"from": first.isoformat()},
+                                              month=last.isoformat()))
+        assert not state["exceptions"] and "period=range" in state["search"], state
+        screenshot(tab, SCREENSHOTS / "overview_range_ru.png")
+        text = str(tab.evaluate(VISIBLE_TEXT_JS))
+        assert formatting.month_span(first, last, "ru") in text, text[:500]
     finally:
         tab.close()
 
