@@ -11,7 +11,9 @@ full last page); filters `filter[id]`, `filter[updated_at]` (a bare timestamp me
 newest first and ignore `order`; `with=only_deleted` lists trimmed deleted leads; notes on lead,
 contact and company cards; account task types (`with=task_types`); single-record routes; and
 `Authorization: Bearer` (401 without a valid token). With a `TokenAuthority` it also serves
-`POST /oauth2/access_token`; with `Faults` it misbehaves the ways amoCRM does.
+`POST /oauth2/access_token`; with `Faults` it misbehaves the ways amoCRM does. A `ScalableAccount`
+(columnar, up to a million leads) is served through the same filters, page by page, plus the
+demo's `POST /demo/change`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ MAX_LIMIT = 250
 MAX_EVENTS_LIMIT = 100
 CUSTOM_FIELDS_PAGE = 50  # amoCRM pages custom fields 50 at a time whatever `limit` asks
 DEFAULT_LIMIT = 50
+MAX_SELECTIONS = 16  # cached selections kept (a 1M-lead account's event selection is ~150 MB)
 CARDS = ("leads", "contacts", "companies")
 # what `with=only_deleted` returns of a deleted lead in the trash: these keys keep their values, every
 # other key of the lead is there but null (amoCRM docs, leads-api `with`; amocrm-api-php issue #254)
@@ -194,8 +197,11 @@ class DemoApi:
         if hit is None or hit[0] != version:
             hit = (version, Ordered(table, mask(base), order[0], order[1]))
             with self._lock:
+                self._selections.pop(key, None)
                 self._selections[key] = hit
                 self.selections_built += 1
+                while len(self._selections) > MAX_SELECTIONS:  # runs with new task cursors add keys: drop the oldest
+                    self._selections.pop(next(iter(self._selections)))
         return hit[1].within(bounds_of(query, range_field)) if range_field else hit[1].all()
 
     def _cached(self, name: str, records: list[dict], query: Query, select: Callable[[Query], list[dict]],

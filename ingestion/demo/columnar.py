@@ -25,8 +25,11 @@ class Columns:
         self.data = {name: array(code) for name, code in spec.items()}
 
     def freeze(self) -> dict[str, np.ndarray]:
-        out = {name: np.array(values, dtype=values.typecode) for name, values in self.data.items()}
-        self.data = {name: array(code) for name, code in self.spec.items()}  # free the buffers
+        """The columns as numpy arrays; each buffer is freed as soon as it is copied (peak: one column twice)."""
+        out = {}
+        for name, code in self.spec.items():
+            out[name] = np.array(self.data.pop(name), dtype=code)
+            self.data[name] = array(code)
         return out
 
 
@@ -86,7 +89,7 @@ class Ordered:
 
     def __init__(self, table: Table, mask: np.ndarray | None, field: str, descending: bool,
                  tie: str = "id") -> None:
-        rows = np.flatnonzero(mask) if mask is not None else np.arange(len(table))
+        rows = (np.flatnonzero(mask) if mask is not None else np.arange(len(table))).astype(np.int32)
         values = table.cols[field][rows].astype(np.int64)
         order = np.lexsort((table.cols[tie][rows], values))
         if descending:
