@@ -59,11 +59,15 @@ test-unit: $(VENV)/.installed-test
 
 # ingestion figures; the full dbt build on DuckDB and on PostgreSQL 15 (times and ratio); the slow tests
 # (the whole dbt build on PostgreSQL over the known-answer account: no error, no skip)
+# ... and one table per size of the scalable demo account (`make bench SIZES="S M L XL"`; README, Benchmarks at scale)
+SIZES ?= S M
+
 bench: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/warehouse_bench.py
 	$(BIN)/python bench/report_bench.py
 	$(BIN)/python -m pytest -m slow -n 0 -p no:cacheprovider
+	$(BIN)/python bench/scale_bench.py $(SIZES)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -168,8 +168,23 @@ def cmd_mock_api(args: argparse.Namespace) -> int:
 
     authority = TokenAuthority(long_lived_tokens=(args.token,))
     faults = Faults(rate_limit_per_second=args.rate_limit or None)
-    server = DemoApiServer(generate_account(seed=args.seed, leads_per_month=args.leads_per_month),
-                           host=args.host, port=args.port, token=args.token, faults=faults, authority=authority)
+    if args.size:
+        from ingestion.demo.scalable import ScalableAccount, leads_of_size
+
+        started = time.monotonic()
+        account = ScalableAccount.generate(leads=leads_of_size(args.size), seed=args.seed)
+        print(f"Generated size {args.size} in {time.monotonic() - started:.1f}s: {account.counts()} "
+              f"({account.nbytes() / 1e6:.0f} MB of columns)", flush=True)
+        if args.change_percent:
+            done = account.change(args.change_percent, args.change_seed)
+            print(f"Changed {args.change_percent}% (seed {args.change_seed}) at {done.at}: {done.counts()}",
+                  flush=True)
+    elif args.change_percent:
+        raise SystemExit("--change-percent needs --size (the scalable account)")
+    else:
+        account = generate_account(seed=args.seed, leads_per_month=args.leads_per_month)
+    server = DemoApiServer(account, host=args.host, port=args.port, token=args.token, faults=faults,
+                           authority=authority)
     print(f"Demo amoCRM API on {server.base_url} (long-lived token: {args.token}); Ctrl+C to stop", flush=True)
     print(f"OAuth2: client_id={authority.client_id} client_secret={authority.client_secret} "
           f"redirect_uri={authority.redirect_uri} authorization code: {authority.issue_authorization_code()}",
@@ -248,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--leads-per-month", type=int, default=250)
     p.add_argument("--token", default="demo-token")
+    p.add_argument("--size", type=str.upper, choices=("S", "M", "L", "XL"),
+                   help="serve the scalable account instead: S/M/L/XL = 10k/100k/500k/1M leads over 12 months "
+                        "(not the default demo's data; POST /demo/change {\"percent\": 1, \"seed\": 2} changes it)")
+    p.add_argument("--change-percent", type=float, default=0.0, metavar="X",
+                   help="with --size: change X %% of the leads before serving (edits, stage moves, new leads, "
+                        "deletions, all after the account's newest record)")
+    p.add_argument("--change-seed", type=int, default=1)
     p.add_argument("--rate-limit", type=float, default=7.0,
                    help="requests per second before 429, as amoCRM (0: unlimited)")
     p.set_defaults(fn=cmd_mock_api)

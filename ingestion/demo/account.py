@@ -521,6 +521,38 @@ def _month_starts(first: datetime, months: int) -> list[datetime]:
     return out
 
 
+def add_static_records(acc: DemoAccount, start: datetime) -> None:
+    """Users, pipelines, custom fields, loss reasons and task types: the same in every generated account."""
+    acc.users.append(make_user(7_000_001, "Руководитель продаж", None, None, is_admin=True))
+    for m in MANAGERS:
+        acc.users.append(make_user(m[0], m[1], GROUPS[m[2]], ROLES[m[3]]))
+    archived = make_pipeline(8_100_003, "Тендеры (архив)", ARCHIVED_STAGES, sort=3)
+    archived["is_archive"] = True
+    acc.task_types.append(dict(CALL_TASK_TYPE))
+    acc.pipelines = [
+        make_pipeline(8_100_001, "Продажи", MAIN_STAGES, sort=1, is_main=True),
+        make_pipeline(8_100_002, "Partners", PARTNER_STAGES, sort=2, won_name="Closed - won",
+                      lost_name="Closed - lost"),
+        archived,
+    ]
+    acc.custom_fields = [
+        make_custom_field(SOURCE_FIELD_ID, "leads", "Источник", "select", SOURCES),
+        make_custom_field(900_101, "contacts", "Телефон", "multitext", ["WORK", "MOB"], code="PHONE"),
+        make_custom_field(900_201, "companies", "ИНН", "text"),
+    ]
+    for i in range(EXTRA_LEAD_FIELDS):
+        name, ftype = LEAD_FIELD_TYPES[i % len(LEAD_FIELD_TYPES)]
+        has_enums = ftype in ("select", "multiselect", "radiobutton")
+        enums = ["Вариант 1", "Вариант 2", "Вариант 3"] if has_enums else None
+        label = name if i < len(LEAD_FIELD_TYPES) else f"{name} {i // len(LEAD_FIELD_TYPES) + 1}"
+        acc.custom_fields.insert(1 + i, make_custom_field(900_002 + i, "leads", label, ftype, enums))
+    acc.loss_reasons = [
+        {"id": i, "name": n, "sort": k * 10, "created_at": int(start.timestamp()) - 86400,
+         "updated_at": int(start.timestamp()) - 86400}
+        for k, (i, n) in enumerate(LOSS_REASONS)
+    ]
+
+
 class _Builder:
     def __init__(self, seed: int, start: datetime, months: int, leads_per_month: int) -> None:
         self.rng = random.Random(seed)
@@ -626,34 +658,7 @@ class _Builder:
     # the account ----------------------------------------------------------------------------
     def build(self) -> DemoAccount:
         acc = self.acc
-        acc.users.append(make_user(7_000_001, "Руководитель продаж", None, None, is_admin=True))
-        for m in MANAGERS:
-            acc.users.append(make_user(m[0], m[1], GROUPS[m[2]], ROLES[m[3]]))
-        archived = make_pipeline(8_100_003, "Тендеры (архив)", ARCHIVED_STAGES, sort=3)
-        archived["is_archive"] = True
-        acc.task_types.append(dict(CALL_TASK_TYPE))
-        acc.pipelines = [
-            make_pipeline(8_100_001, "Продажи", MAIN_STAGES, sort=1, is_main=True),
-            make_pipeline(8_100_002, "Partners", PARTNER_STAGES, sort=2, won_name="Closed - won",
-                          lost_name="Closed - lost"),
-            archived,
-        ]
-        acc.custom_fields = [
-            make_custom_field(SOURCE_FIELD_ID, "leads", "Источник", "select", SOURCES),
-            make_custom_field(900_101, "contacts", "Телефон", "multitext", ["WORK", "MOB"], code="PHONE"),
-            make_custom_field(900_201, "companies", "ИНН", "text"),
-        ]
-        for i in range(EXTRA_LEAD_FIELDS):
-            name, ftype = LEAD_FIELD_TYPES[i % len(LEAD_FIELD_TYPES)]
-            has_enums = ftype in ("select", "multiselect", "radiobutton")
-            enums = ["Вариант 1", "Вариант 2", "Вариант 3"] if has_enums else None
-            label = name if i < len(LEAD_FIELD_TYPES) else f"{name} {i // len(LEAD_FIELD_TYPES) + 1}"
-            acc.custom_fields.insert(1 + i, make_custom_field(900_002 + i, "leads", label, ftype, enums))
-        acc.loss_reasons = [
-            {"id": i, "name": n, "sort": k * 10, "created_at": int(self.start.timestamp()) - 86400,
-             "updated_at": int(self.start.timestamp()) - 86400}
-            for k, (i, n) in enumerate(LOSS_REASONS)
-        ]
+        add_static_records(acc, self.start)
         lead_id = 20_000_000
         for mi in range(len(self.month_starts) - 1):
             m_start, m_end = self.month_starts[mi], self.month_starts[mi + 1]

@@ -11,7 +11,9 @@ full last page); filters `filter[id]`, `filter[updated_at]` (a bare timestamp me
 newest first and ignore `order`; `with=only_deleted` lists trimmed deleted leads; notes on lead,
 contact and company cards; account task types (`with=task_types`); single-record routes; and
 `Authorization: Bearer` (401 without a valid token). With a `TokenAuthority` it also serves
-`POST /oauth2/access_token`; with `Faults` it misbehaves the ways amoCRM does.
+`POST /oauth2/access_token`; with `Faults` it misbehaves the ways amoCRM does. A `ScalableAccount`
+(columnar, up to a million leads) is served through the same filters, page by page, plus the
+demo's `POST /demo/change`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
@@ -31,17 +33,32 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from ingestion.demo.account import DemoAccount
+from ingestion.demo.columnar import Ordered, Rows, Table
 from ingestion.demo.faults import FaultResponse, Faults, corrupt_lead, distort_lead
+from ingestion.demo.query import (
+    EVENT_ENTITIES,
+    Problem,
+    Query,
+    as_int,
+    bounds_of,
+    in_range,
+    int_param,
+    order_of,
+    status_filter,
+    values_of,
+)
+from ingestion.demo.scalable import EVENT_CARDS, EVENT_TYPES, NOTE_CARDS, TASK_CARDS, ScalableAccount, event_number
 
 DEFAULT_TOKEN = "demo-token"
 MAX_LIMIT = 250
 MAX_EVENTS_LIMIT = 100
 CUSTOM_FIELDS_PAGE = 50  # amoCRM pages custom fields 50 at a time whatever `limit` asks
 DEFAULT_LIMIT = 50
+MAX_SELECTIONS = 16  # cached selections kept (a 1M-lead account's event selection is ~150 MB)
 CARDS = ("leads", "contacts", "companies")
-EVENT_ENTITIES = {"lead": "lead", "leads": "lead", "contact": "contact", "contacts": "contact",
-                  "company": "company", "companies": "company"}
 # what `with=only_deleted` returns of a deleted lead in the trash: these keys keep their values, every
 # other key of the lead is there but null (amoCRM docs, leads-api `with`; amocrm-api-php issue #254)
 TRIMMED_LEAD_FIELDS = ("id", "updated_at", "updated_by", "is_deleted", "account_id")
@@ -56,72 +73,10 @@ class Authority(Protocol):
 
 
 Reply = tuple[int, "dict | FaultResponse | None"]
-Query = dict[str, list[str]]
 
 
 def _problem(status: int, title: str, detail: str) -> dict:
     return {"title": title, "type": f"https://httpstatus.es/{status}", "status": status, "detail": detail}
-
-
-class _Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail = status, title, detail
-
-
-def _int(value: str, key: str) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise _Problem(400, "Bad Request", f"{key} must be an integer") from exc
-
-
-def _int_param(query: Query, key: str) -> int | None:
-    values = query.get(key)
-    if not values or values[0] == "":
-        return None
-    return _int(values[0], key)
-
-
-def _values(query: Query, name: str) -> list[str]:
-    """Every value of a filter given as `name=a,b`, `name[]=a&name[]=b` or `name[0]=a&name[1]=b`."""
-    pattern = re.compile(re.escape(name) + r"(\[\d*\])?$")
-    out: list[str] = []
-    for key, values in query.items():
-        if pattern.match(key):
-            out += [part for value in values for part in value.split(",") if part != ""]
-    return out
-
-
-def _range(query: Query, field: str) -> tuple[int | None, int | None]:
-    """`filter[<field>][from]`/`[to]`; a bare `filter[<field>]=<ts>` means "from ts", and the older
-    `filter[<field>]=<from>,<to>` a range, as amoCRM documents them."""
-    lo = _int_param(query, f"filter[{field}][from]")
-    hi = _int_param(query, f"filter[{field}][to]")
-    bare = (query.get(f"filter[{field}]") or [""])[0]
-    if bare and lo is None:
-        first, _, second = bare.partition(",")
-        lo = _int(first, f"filter[{field}]")
-        if second and hi is None:
-            hi = _int(second, f"filter[{field}]")
-    return lo, hi
-
-
-def _in_range(value: int | None, bounds: tuple[int | None, int | None]) -> bool:
-    lo, hi = bounds
-    value = value or 0
-    return (lo is None or value >= lo) and (hi is None or value <= hi)
-
-
-def _order(query: Query, allowed: tuple[str, ...]) -> tuple[str, bool] | None:
-    """(field, descending) from `order[<field>]=asc|desc`; 400 for a field amoCRM cannot order by."""
-    for key, values in query.items():
-        match = re.fullmatch(r"order\[(\w+)\]", key)
-        if match:
-            if match.group(1) not in allowed or values[0] not in ("asc", "desc"):
-                raise _Problem(400, "Bad Request", f"cannot order by {match.group(1)}={values[0]}")
-            return match.group(1), values[0] == "desc"
-    return None
 
 
 @dataclass(frozen=True)
@@ -149,27 +104,44 @@ class _Selection:
         sign = -1 if descending else 1
         self.keys = [sign * (r.get(key) or 0) for r in records] if key else []
 
-    def within(self, bounds: tuple[int | None, int | None]) -> list[dict]:
+    def within(self, bounds: tuple[int | None, int | None]) -> _Slice:
         lo, hi = bounds
         if self.descending:
             lo, hi = (None if hi is None else -hi), (None if lo is None else -lo)
         first = bisect_left(self.keys, lo) if lo is not None else 0
         last = bisect_right(self.keys, hi) if hi is not None else len(self.keys)
-        return self.records[first:last]
+        return _Slice(self.records, first, last)
+
+
+class _Slice:
+    """records[first:last] without copying them (a cursor page near the start of 40k events would copy
+    all of them on every request)."""
+
+    def __init__(self, records: list[dict], first: int, last: int) -> None:
+        self.records, self.first, self.last = records, first, last
+
+    def __len__(self) -> int:
+        return self.last - self.first
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        start, stop, _ = part.indices(len(self))
+        return self.records[self.first + start:self.first + stop]
 
 
 class DemoApi:
     """Routing and paging over one account; independent of the HTTP plumbing for clarity."""
 
-    def __init__(self, account: DemoAccount, token: str = DEFAULT_TOKEN, faults: Faults | None = None,
-                 authority: Authority | None = None) -> None:
-        self.account = account
+    def __init__(self, account: DemoAccount | ScalableAccount, token: str = DEFAULT_TOKEN,
+                 faults: Faults | None = None, authority: Authority | None = None) -> None:
+        self.account: Any = account
         self.token = token
         self.faults = faults or Faults()
         self.authority = authority
         self._lock = threading.Lock()
-        self._selections: dict[tuple, tuple[tuple, _Selection]] = {}
+        self._selections: dict[tuple, tuple[Any, Any]] = {}  # (fingerprint or version, selection)
         self._moved_leads: set[int] = set()
+        self.columnar = isinstance(account, ScalableAccount)
+        self.selections_built = 0  # columnar selections computed (one per listing and account version)
         self.log: deque[Served] = deque(maxlen=100_000)  # the GET requests answered past authorisation
 
     @property
@@ -188,16 +160,52 @@ class DemoApi:
             return self.authority.is_valid(token)
         return token == self.token
 
-    def handle_post(self, path: str, body: dict[str, Any]) -> Reply:
+    def handle_post(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
         number, fault, stall = self.faults.before()
         if fault is not None:
             return fault.status, fault
         if path.rstrip("/") == "/oauth2/access_token" and self.authority is not None:
             return self.authority.handle_token_request(body)
+        if path.rstrip("/") == "/demo/change" and self.columnar:
+            return self._change(body, headers or {})
         return 404, _problem(404, "Not Found", f"No route for POST {path}")
 
+    def _change(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+        """The demo's admin route (not amoCRM): change `percent` % of the account, as `ScalableAccount.change`."""
+        if not self._authorized(headers):
+            return 401, _problem(401, "Unauthorized", "Invalid or missing access token")
+        try:
+            percent, seed = float(body.get("percent", 1)), int(body.get("seed", 1))
+        except (TypeError, ValueError):
+            return 400, _problem(400, "Bad Request", "percent must be a number and seed an integer")
+        if not 0 < percent <= 100:
+            return 400, _problem(400, "Bad Request", "percent must be in (0, 100]")
+        with self._lock:
+            done = self.account.change(percent, seed)
+        return 200, {"at": done.at, **done.counts()}
+
+    def _columns(self, name: str, table: Table, query: Query, mask: Callable[[Query], np.ndarray | None],
+                 order: tuple[str, bool], range_field: str | None = None) -> Rows:
+        """The columnar twin of `_cached`: rows chosen by `mask` and ordered once per listing and account
+        version; a page then costs a bisection and the `limit` records it builds."""
+        base = {k: v for k, v in query.items()
+                if k not in ("page", "limit") and not (range_field and k.startswith(f"filter[{range_field}]"))}
+        key = (name, tuple(sorted((k, tuple(v)) for k, v in base.items())))
+        version = self.account.version
+        with self._lock:
+            hit = self._selections.get(key)
+        if hit is None or hit[0] != version:
+            hit = (version, Ordered(table, mask(base), order[0], order[1]))
+            with self._lock:
+                self._selections.pop(key, None)
+                self._selections[key] = hit
+                self.selections_built += 1
+                while len(self._selections) > MAX_SELECTIONS:  # runs with new task cursors add keys: drop the oldest
+                    self._selections.pop(next(iter(self._selections)))
+        return hit[1].within(bounds_of(query, range_field)) if range_field else hit[1].all()
+
     def _cached(self, name: str, records: list[dict], query: Query, select: Callable[[Query], list[dict]],
-                range_field: str | None = None, descending: bool = False) -> list[dict]:
+                range_field: str | None = None, descending: bool = False) -> Sequence[dict]:
         """Filtering and sorting 40k events on every page request would make paging quadratic:
         keep each selection while the records it came from are unchanged (count and timestamps).
         A selection sorted by `range_field` is cached without that field's range filter, which is
@@ -215,7 +223,7 @@ class DemoApi:
                 self._selections[key] = hit
         if not sorted_by_range:
             return hit[1].records
-        return hit[1].within(_range(query, range_field))
+        return hit[1].within(bounds_of(query, range_field))
 
     def handle(self, path: str, query: Query, headers: dict[str, str]) -> Reply:
         number, fault, stall = self.faults.before()
@@ -252,7 +260,7 @@ class DemoApi:
             return failure.status, failure
         try:
             return self._route(path, query)
-        except _Problem as p:
+        except Problem as p:
             return p.status, _problem(p.status, p.title, p.detail)
 
     def _log(self, path: str, query: Query, status: int, body: dict | FaultResponse | None) -> None:
@@ -264,6 +272,10 @@ class DemoApi:
 
     def _route(self, path: str, query: Query) -> tuple[int, dict | None]:
         acc = self.account
+        if self.columnar:
+            answer = self._columnar_route(path, query)
+            if answer is not None:
+                return answer
         lists: dict[str, Callable[[], tuple[int, dict | None]]] = {
             "/api/v4/account": lambda: (200, self._account(query)),
             "/api/v4/users": lambda: self._page(path, query, "users", self._by_id(query, acc.users)),
@@ -288,6 +300,138 @@ class DemoApi:
             return lists[path]()
         return self._single(path, query)
 
+    # the scalable account's tables ------------------------------------------------------------
+    def _columnar_route(self, path: str, query: Query) -> tuple[int, dict | None] | None:
+        """Listings and single records of a `ScalableAccount`'s tables; None for the small lists,
+        which take the common routes."""
+        acc = self.account
+        if path == "/api/v4/leads":
+            return self._leads_page(path, query)
+        if path in ("/api/v4/contacts", "/api/v4/companies"):
+            name = path.rsplit("/", 1)[1]
+            return self._page(path, query, name, self._updated_rows(name, getattr(acc, name), query))
+        if path == "/api/v4/tasks":
+            order = order_of(query, ("created_at", "complete_till", "id")) or ("id", False)
+            return self._page(path, query, "tasks", self._columns("tasks", acc.tasks, query, self._task_mask, order))
+        if path == "/api/v4/events":
+            return self._page(path, query, "events", self._columns(
+                "events", acc.events, query, self._event_mask, ("created_at", True), "created_at"), MAX_EVENTS_LIMIT)
+        match = re.fullmatch(r"/api/v4/(leads|contacts|companies)/notes", path)
+        if match:
+            return self._notes_page(path, query, match.group(1))
+        match = re.fullmatch(r"/api/v4/(leads|contacts|companies|tasks|events)/([\w-]+)", path)
+        if match and match.group(2) not in ("notes", "pipelines", "custom_fields", "loss_reasons"):
+            entity, ident = match.groups()
+            table: Table = getattr(acc, entity)
+            wanted = event_number(ident) if entity == "events" else as_int(ident, "id")
+            row = None if wanted is None else table.row_of("id", wanted)
+            if row is None or (entity == "leads" and table.cols["is_deleted"][row]):
+                return 204, None
+            found = table.record(row)
+            return 200, self._lead_view(found, query) if entity == "leads" else found
+        match = re.fullmatch(r"/api/v4/(leads|contacts|companies)/notes/(\d+)", path)
+        if match:
+            row = acc.notes.row_of("id", int(match.group(2)))
+            if row is None or NOTE_CARDS[acc.notes.cols["card"][row]] != match.group(1):
+                return 204, None
+            return 200, acc.notes.record(row)
+        return None
+
+    def _updated_rows(self, name: str, table: Table, query: Query,
+                      extra: Callable[[Query], np.ndarray | None] | None = None,
+                      orders: tuple[str, ...] = ("updated_at", "id")) -> Rows:
+        """`_updated_list` on a table: the same filters, orders and default (id ascending)."""
+        order = order_of(query, orders) or ("id", False)
+
+        def mask(base: Query) -> np.ndarray | None:
+            cols = table.cols
+            keep = np.ones(len(table), dtype=bool)
+            ids = [as_int(v, "filter[id]") for v in values_of(base, "filter[id]")]
+            if ids:
+                keep &= np.isin(cols["id"], ids)
+            lo, hi = bounds_of(base, "updated_at")
+            if lo is not None:
+                keep &= cols["updated_at"] >= lo
+            if hi is not None:
+                keep &= cols["updated_at"] <= hi
+            if extra is not None:
+                more = extra(base)
+                if more is not None:
+                    keep &= more
+            return keep
+
+        return self._columns(name, table, query, mask, order, "updated_at" if order[0] == "updated_at" else None)
+
+    def _lead_mask(self, only_deleted: bool) -> Callable[[Query], np.ndarray]:
+        def mask(query: Query) -> np.ndarray:
+            cols = self.account.leads.cols
+            keep = cols["is_deleted"] == int(only_deleted)
+            pipelines = [as_int(v, "filter[pipeline_id]") for v in values_of(query, "filter[pipeline_id]")]
+            if pipelines:
+                keep &= np.isin(cols["pipeline_id"], pipelines)
+            statuses = status_filter(query)
+            if statuses:
+                pairs = np.zeros(len(keep), dtype=bool)
+                for pipeline_id, status_id in statuses:
+                    pairs |= (cols["pipeline_id"] == pipeline_id) & (cols["status_id"] == status_id)
+                keep &= pairs
+            return keep
+        return mask
+
+    def _note_mask(self, card: str) -> Callable[[Query], np.ndarray]:
+        def mask(query: Query) -> np.ndarray:
+            cols = self.account.notes.cols
+            keep = cols["card"] == NOTE_CARDS.index(card)
+            types = set(values_of(query, "filter[note_type]"))
+            if types:
+                keep &= np.isin(cols["outgoing"], [int(t == "call_out") for t in types & {"call_in", "call_out"}])
+            cards = [as_int(v, "filter[entity_id]") for v in values_of(query, "filter[entity_id]")]
+            if cards:
+                keep &= np.isin(cols["entity_id"], cards)
+            return keep
+        return mask
+
+    def _task_mask(self, query: Query) -> np.ndarray:
+        cols = self.account.tasks.cols
+        keep = np.ones(len(self.account.tasks), dtype=bool)
+        ids = [as_int(v, "filter[id]") for v in values_of(query, "filter[id]")]
+        types = [as_int(v, "filter[task_type]") for v in values_of(query, "filter[task_type]")]
+        cards = set(values_of(query, "filter[entity_type]"))
+        lo, hi = bounds_of(query, "updated_at")
+        if lo is not None:
+            keep &= cols["updated_at"] >= lo
+        if hi is not None:
+            keep &= cols["updated_at"] <= hi
+        if ids:
+            keep &= np.isin(cols["id"], ids)
+        if types:
+            keep &= np.isin(cols["task_type_id"], types)
+        if cards:
+            keep &= np.isin(cols["card"], [i for i, c in enumerate(TASK_CARDS) if c in cards])
+        return keep
+
+    def _event_mask(self, query: Query) -> np.ndarray:
+        cols = self.account.events.cols
+        types = set(values_of(query, "filter[type]"))
+        ids = [event_number(v) for v in values_of(query, "filter[id]")]
+        entities = {EVENT_ENTITIES.get(v, v) for v in values_of(query, "filter[entity]")}
+        entity_ids = [as_int(v, "filter[entity_id]") for v in values_of(query, "filter[entity_id]")]
+        if entity_ids and len(entities) != 1:
+            raise Problem(400, "Bad Request", "filter[entity_id] needs exactly one filter[entity]")
+        authors = [as_int(v, "filter[created_by]") for v in values_of(query, "filter[created_by]")]
+        keep = np.ones(len(self.account.events), dtype=bool)
+        if types:
+            keep &= np.isin(cols["type"], [i for i, t in enumerate(EVENT_TYPES) if t in types])
+        if values_of(query, "filter[id]"):
+            keep &= np.isin(cols["id"], [n for n in ids if n is not None])
+        if entities:
+            keep &= np.isin(cols["card"], [i for i, c in enumerate(EVENT_CARDS) if c in entities])
+        if entity_ids:
+            keep &= np.isin(cols["entity_id"], entity_ids)
+        if authors:
+            keep &= np.isin(cols["created_by"], authors)
+        return keep
+
     # single records --------------------------------------------------------------------------
     def _single(self, path: str, query: Query) -> tuple[int, dict | None]:
         """`/api/v4/<entity>/<id>` and friends: the record itself (no envelope), 204 when there is none."""
@@ -297,7 +441,7 @@ class DemoApi:
             entity, ident = match.groups()
             records = {"leads": acc.leads, "contacts": acc.contacts, "companies": acc.companies,
                        "tasks": acc.tasks, "events": acc.events, "users": acc.users}
-            wanted = ident if entity == "events" else _int(ident, "id")
+            wanted = ident if entity == "events" else as_int(ident, "id")
             found = next((r for r in records[entity] if r["id"] == wanted and not r.get("is_deleted")), None)
             if found is not None and entity == "leads":
                 found = self._lead_view(found, query)
@@ -320,7 +464,7 @@ class DemoApi:
             found = next((f for f in acc.custom_fields
                           if f["entity_type"] == match.group(1) and f["id"] == int(match.group(2))), None)
             return (204, None) if found is None else (200, found)
-        raise _Problem(404, "Not Found", f"No route for {path}")
+        raise Problem(404, "Not Found", f"No route for {path}")
 
     # lists ------------------------------------------------------------------------------------
     def _lead_view(self, lead: dict, query: Query) -> dict:
@@ -342,9 +486,15 @@ class DemoApi:
         acc = self.account
         only_deleted = "only_deleted" in ",".join(query.get("with", [])).split(",")
         # deleted leads vanish from normal lists; `with=only_deleted` lists just them, trimmed
-        selection = self._updated_list("leads" + (":deleted" if only_deleted else ""), acc.leads, query,
-                                       lambda lead: bool(lead.get("is_deleted")) == only_deleted, self._lead_filter,
-                                       orders=("created_at", "updated_at", "id"))
+        name = "leads" + (":deleted" if only_deleted else "")
+        orders = ("created_at", "updated_at", "id")
+        selection: Sequence[dict]
+        if self.columnar:
+            selection = self._updated_rows(name, acc.leads, query, self._lead_mask(only_deleted), orders)
+        else:
+            selection = self._updated_list(name, acc.leads, query,
+                                           lambda lead: bool(lead.get("is_deleted")) == only_deleted,
+                                           self._lead_filter, orders=orders)
         status, body = self._page(path, query, "leads", selection)
         if body is None:
             return status, body
@@ -360,9 +510,9 @@ class DemoApi:
         f = self.faults
         if f.duplicate_lead_ids or f.negative_price_lead_ids or f.orphan_status_lead_ids:
             body["_embedded"]["leads"] = [d for r in body["_embedded"]["leads"] for d in distort_lead(r, f)]
-        if self.faults.move_leads_while_paging and "order[updated_at]" in query:
-            page = _int_param(query, "page") or 1
-            start = _range(query, "updated_at")[0] or 0
+        if self.faults.move_leads_while_paging and "order[updated_at]" in query and not self.columnar:
+            page = int_param(query, "page") or 1
+            start = bounds_of(query, "updated_at")[0] or 0
             # leads the client has read: earlier pages of this listing and everything before its cursor
             seen = [lead for lead in acc.leads if lead["updated_at"] < start and not lead.get("is_deleted")]
             self._edit_seen_leads(seen + selection[: (page - 1) * len(chunk)])
@@ -387,6 +537,9 @@ class DemoApi:
                     todo -= 1
 
     def _notes_page(self, path: str, query: Query, card: str) -> tuple[int, dict | None]:
+        if self.columnar:
+            return self._page(path, query, "notes", self._updated_rows(f"notes:{card}", self.account.notes, query,
+                                                                        extra=self._note_mask(card)))
         notes = self.account.notes_of(card)
         return self._page(path, query, "notes", self._updated_list(f"notes:{card}", notes, query,
                                                                     extra=self._note_filter))
@@ -407,7 +560,7 @@ class DemoApi:
         return record
 
     def _by_id(self, query: Query, records: list[dict]) -> list[dict]:
-        ids = {_int(v, "filter[id]") for v in _values(query, "filter[id]")}
+        ids = {as_int(v, "filter[id]") for v in values_of(query, "filter[id]")}
         return [r for r in records if not ids or r["id"] in ids]
 
     def _updated_list(self, name: str, records: list[dict], query: Query,
@@ -417,14 +570,14 @@ class DemoApi:
         """A list filtered by id, `updated_at` and `extra`, ordered by one of `orders` (amoCRM:
         leads by created_at, updated_at or id; contacts, companies and notes by updated_at or id;
         default id ascending); cached per query, the updated_at range applied by bisection."""
-        order = _order(query, orders)
+        order = order_of(query, orders)
         by_updated = order is not None and order[0] == "updated_at"
 
         def select(base: Query) -> list[dict]:
-            ids = {_int(v, "filter[id]") for v in _values(base, "filter[id]")}
-            bounds = _range(base, "updated_at")
+            ids = {as_int(v, "filter[id]") for v in values_of(base, "filter[id]")}
+            bounds = bounds_of(base, "updated_at")
             chosen = [r for r in records if (keep is None or keep(r)) and (not ids or r["id"] in ids)
-                      and _in_range(r.get("updated_at"), bounds) and (extra is None or extra(base, r))]
+                      and in_range(r.get("updated_at"), bounds) and (extra is None or extra(base, r))]
             field, descending = order or ("id", False)
             chosen.sort(key=lambda r: (r.get(field) or 0, r["id"]), reverse=descending)
             return chosen
@@ -433,52 +586,42 @@ class DemoApi:
                             descending=bool(order and order[1]))
 
     def _lead_filter(self, query: Query, lead: dict) -> bool:
-        pipelines = {_int(v, "filter[pipeline_id]") for v in _values(query, "filter[pipeline_id]")}
+        pipelines = {as_int(v, "filter[pipeline_id]") for v in values_of(query, "filter[pipeline_id]")}
         if pipelines and lead["pipeline_id"] not in pipelines:
             return False
-        statuses = self._status_filter(query)
+        statuses = status_filter(query)
         return not statuses or (lead["pipeline_id"], lead["status_id"]) in statuses
 
     @staticmethod
-    def _status_filter(query: Query) -> set[tuple[int, int]]:
-        """`filter[statuses][N][pipeline_id]=P&filter[statuses][N][status_id]=S` pairs."""
-        pairs: dict[str, dict[str, int]] = {}
-        for key, values in query.items():
-            match = re.fullmatch(r"filter\[statuses\]\[(\d+)\]\[(pipeline_id|status_id)\]", key)
-            if match:
-                pairs.setdefault(match.group(1), {})[match.group(2)] = _int(values[0], key)
-        return {(p["pipeline_id"], p["status_id"]) for p in pairs.values() if len(p) == 2}
-
-    @staticmethod
     def _note_filter(query: Query, note: dict) -> bool:
-        types = set(_values(query, "filter[note_type]"))
-        cards = {_int(v, "filter[entity_id]") for v in _values(query, "filter[entity_id]")}
+        types = set(values_of(query, "filter[note_type]"))
+        cards = {as_int(v, "filter[entity_id]") for v in values_of(query, "filter[entity_id]")}
         return (not types or note["note_type"] in types) and (not cards or note["entity_id"] in cards)
 
     def _tasks(self, query: Query) -> list[dict]:
         # amoCRM orders tasks by created_at, complete_till or id, never by updated_at
-        order = _order(query, ("created_at", "complete_till", "id")) or ("id", False)
-        ids = {_int(v, "filter[id]") for v in _values(query, "filter[id]")}
-        types = {_int(v, "filter[task_type]") for v in _values(query, "filter[task_type]")}
-        cards = set(_values(query, "filter[entity_type]"))
-        bounds = _range(query, "updated_at")
+        order = order_of(query, ("created_at", "complete_till", "id")) or ("id", False)
+        ids = {as_int(v, "filter[id]") for v in values_of(query, "filter[id]")}
+        types = {as_int(v, "filter[task_type]") for v in values_of(query, "filter[task_type]")}
+        cards = set(values_of(query, "filter[entity_type]"))
+        bounds = bounds_of(query, "updated_at")
         chosen = [t for t in self.account.tasks
-                  if _in_range(t.get("updated_at"), bounds) and (not ids or t["id"] in ids)
+                  if in_range(t.get("updated_at"), bounds) and (not ids or t["id"] in ids)
                   and (not types or t["task_type_id"] in types) and (not cards or t["entity_type"] in cards)]
         return sorted(chosen, key=lambda t: (t.get(order[0]) or 0, t["id"]), reverse=order[1])
 
     def _events(self, query: Query) -> list[dict]:
         """Events newest first (amoCRM documents no `order` for events and ignores one)."""
-        types = set(_values(query, "filter[type]"))
-        ids = set(_values(query, "filter[id]"))
-        entities = {EVENT_ENTITIES.get(v, v) for v in _values(query, "filter[entity]")}
-        entity_ids = {_int(v, "filter[entity_id]") for v in _values(query, "filter[entity_id]")}
+        types = set(values_of(query, "filter[type]"))
+        ids = set(values_of(query, "filter[id]"))
+        entities = {EVENT_ENTITIES.get(v, v) for v in values_of(query, "filter[entity]")}
+        entity_ids = {as_int(v, "filter[entity_id]") for v in values_of(query, "filter[entity_id]")}
         if entity_ids and len(entities) != 1:
-            raise _Problem(400, "Bad Request", "filter[entity_id] needs exactly one filter[entity]")
-        authors = {_int(v, "filter[created_by]") for v in _values(query, "filter[created_by]")}
-        bounds = _range(query, "created_at")
+            raise Problem(400, "Bad Request", "filter[entity_id] needs exactly one filter[entity]")
+        authors = {as_int(v, "filter[created_by]") for v in values_of(query, "filter[created_by]")}
+        bounds = bounds_of(query, "created_at")
         events = [e for e in self.account.events
-                  if _in_range(e["created_at"], bounds) and (not types or e["type"] in types)
+                  if in_range(e["created_at"], bounds) and (not types or e["type"] in types)
                   and (not ids or e["id"] in ids) and (not entities or e["entity_type"] in entities)
                   and (not entity_ids or e["entity_id"] in entity_ids)
                   and (not authors or e["created_by"] in authors)]
@@ -496,16 +639,16 @@ class DemoApi:
         return 200, {"_total_items": len(records), "_links": {"self": {"href": path}},
                      "_embedded": {key: records}}
 
-    def _page(self, path: str, query: Query, key: str, records: list[dict],
+    def _page(self, path: str, query: Query, key: str, records: Sequence[dict],
               max_limit: int = MAX_LIMIT, cap: bool = False) -> tuple[int, dict | None]:
         """One page. A `limit` above `max_limit` falls back to the default 50, as amoCRM does (no
         error); with `cap` (custom fields) a page never holds more than `max_limit` whatever `limit` says."""
-        page = _int_param(query, "page") or 1
-        limit = _int_param(query, "limit") or DEFAULT_LIMIT
+        page = int_param(query, "page") or 1
+        limit = int_param(query, "limit") or DEFAULT_LIMIT
         if limit > max_limit:
             limit = max_limit if cap else DEFAULT_LIMIT
         if limit < 1 or page < 1:
-            raise _Problem(400, "Bad Request", "limit and page must be positive")
+            raise Problem(400, "Bad Request", "limit and page must be positive")
         chunk = records[(page - 1) * limit : page * limit]
         if not chunk:
             return 204, None
@@ -541,7 +684,8 @@ def _handler_for(api: DemoApi, base_url_holder: list[str]) -> type[BaseHTTPReque
                     body = {}
             else:
                 body = {k: v[0] for k, v in parse_qs(raw).items()}
-            self._reply(*api.handle_post(urlsplit(self.path).path, body))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            self._reply(*api.handle_post(urlsplit(self.path).path, body, headers))
 
         def _reply(self, status: int, body: dict | FaultResponse | None) -> None:
             if isinstance(body, FaultResponse) and (body.trickle_seconds or body.location):
@@ -596,7 +740,7 @@ def _handler_for(api: DemoApi, base_url_holder: list[str]) -> type[BaseHTTPReque
 class DemoApiServer:
     """Serve a demo account on loopback in a background thread: `with DemoApiServer(acc) as srv:`."""
 
-    def __init__(self, account: DemoAccount, host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, account: DemoAccount | ScalableAccount, host: str = "127.0.0.1", port: int = 0,
                  token: str = DEFAULT_TOKEN, faults: Faults | None = None,
                  authority: Authority | None = None) -> None:
         self.api = DemoApi(account, token, faults, authority)

@@ -1,0 +1,161 @@
+"""`make bench SIZES="S M L XL"`: one table per size of the scalable demo account (S/M/L/XL = 10k/100k/500k/1M
+leads), each step a real process on loopback, as a user runs it:
+
+1. `amokpi mock-api --size X --rate-limit 0`: the generate time it prints; its peak memory (generator + API,
+   VmHWM) read at the end.
+2. `amokpi ingest --full-refresh` through the real dlt source over HTTP, unthrottled: seconds, rows/s, peak memory.
+3. `amokpi run` (unless --no-run): a no-change ingest, then validate, dbt build, publish, each step's time as the
+   run prints it (`<== step done in N s`) and the run's peak memory (dbt included: it is a waited-for child).
+4. `POST /demo/change {"percent": 1, "seed": 2}`, then `amokpi run` again: the 1 %-change run.
+5. The warehouse file's size.
+
+Peak memory is the kernel's high-water mark of the process and its waited-for children (wait4). Prints figures;
+asserts nothing about speed. XL needs ~4 GB free and ~45 minutes on two cores (README, "Benchmarks").
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+AMOKPI = str(Path(sys.executable).with_name("amokpi"))
+TOKEN = "demo-token"
+
+
+@dataclass
+class Step:
+    seconds: float
+    peak_mb: float
+    output: str
+
+    def step_times(self) -> dict[str, float]:
+        return {m.group(1): float(m.group(2)) for m in re.finditer(r"<== (.+?) done in ([\d.]+)s", self.output)}
+
+    def rows(self) -> int:
+        found = re.search(r"ingest: (\d+) rows", self.output)
+        return int(found.group(1)) if found else 0
+
+
+@dataclass
+class Table:
+    size: str
+    lines: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def add(self, step: str, seconds: float | str, figure: str = "", peak_mb: float | str = "") -> None:
+        sec = f"{seconds:,.1f}" if isinstance(seconds, float) else seconds
+        mem = f"{peak_mb:,.0f}" if isinstance(peak_mb, float) else peak_mb
+        self.lines.append((step, sec, figure, mem))
+
+    def print(self) -> None:
+        print(f"\n| size {self.size} | seconds | figure | peak MB |\n|---|---:|---|---:|")
+        for step, sec, figure, mem in self.lines:
+            print(f"| {step} | {sec} | {figure} | {mem} |")
+        print(flush=True)
+
+
+def run(args: list[str], env: dict[str, str]) -> Step:
+    """A command to its end: wall time, the peak RSS of it and its waited-for children, its output."""
+    started = time.monotonic()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    reader.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = "".join(output)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args[1:])} failed ({proc.returncode}):\n{text[-4000:]}")
+    return Step(time.monotonic() - started, usage.ru_maxrss / 1024, text)
+
+
+def peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench(size: str, work: Path, with_run: bool) -> Table:
+    table = Table(size)
+    server = subprocess.Popen([AMOKPI, "mock-api", "--size", size, "--port", "0", "--rate-limit", "0",
+                               "--token", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)
+    try:
+        generated, base_url = "", ""
+        for line in server.stdout or []:
+            if line.startswith("Generated"):
+                generated = line
+            found = re.match(r"Demo amoCRM API on (\S+)", line)
+            if found:
+                base_url = found.group(1)
+                break
+        if not base_url:
+            raise SystemExit(f"mock-api --size {size} did not start: {generated}")
+        gen = re.search(r"in ([\d.]+)s: (\{.*\}) \((\d+) MB", generated)
+        counts = ast.literal_eval(gen.group(2)) if gen else {}
+        records = sum(v for k, v in counts.items() if k not in ("users", "pipelines"))
+        table.add("generate", float(gen.group(1)) if gen else "?",
+                  f"{counts.get('leads', 0):,} leads, {records:,} records, {gen.group(3) if gen else '?'} MB columns")
+        warehouse = work / size / "warehouse.duckdb"
+        warehouse.parent.mkdir(parents=True)
+        env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse), "SOURCES__AMOCRM__BASE_URL": base_url,
+               "SOURCES__AMOCRM__ACCESS_TOKEN": TOKEN, "SOURCES__AMOCRM__REQUESTS_PER_SECOND": "0",
+               "AMOKPI_DEMO_SEEDS": "1", "AMOKPI_LOCK_DIR": str(work / "locks"),
+               "DBT_TARGET_PATH": str(work / size / "target")}
+        for name in ("AMOKPI_SERVING", "AMOKPI_REPORT"):
+            env.pop(name, None)
+        full = run([AMOKPI, "ingest", "--full-refresh"], env)
+        rows = full.rows()
+        table.add("ingest, full, unthrottled", full.seconds, f"{rows:,} rows, {rows / full.seconds:,.0f} rows/s",
+                  full.peak_mb)
+        if with_run:
+            for label, change in (("no-change", None), ("1 %-change", {"percent": 1, "seed": 2})):
+                if change:
+                    answer = requests.post(base_url + "/demo/change", json=change, timeout=600,
+                                           headers={"Authorization": f"Bearer {TOKEN}"})
+                    answer.raise_for_status()
+                done = run([AMOKPI, "run"], env)
+                steps = done.step_times()
+                detail = ", ".join(f"{name} {sec:.1f}" for name, sec in steps.items())
+                table.add(f"`amokpi run`, {label}", done.seconds, f"{done.rows():,} rows ingested; {detail}",
+                          done.peak_mb)
+        table.add("warehouse file", "", f"{warehouse.stat().st_size / 1e6:,.0f} MB")
+        table.add("mock-api (generator + API)", "", "peak over the whole bench", peak_mb(server.pid))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sizes", nargs="*", default=["S", "M"], help="S, M, L, XL (default: S M)")
+    parser.add_argument("--no-run", action="store_true", help="generate and ingest only (no validate/build/publish)")
+    args = parser.parse_args()
+    tables = []
+    with tempfile.TemporaryDirectory(prefix="amokpi-scale-") as tmp:
+        for size in [s.upper() for s in args.sizes]:
+            print(f"== size {size} ...", flush=True)
+            tables.append(bench(size, Path(tmp), not args.no_run))
+            tables[-1].print()
+    print("## scalable demo account, all sizes")
+    for table in tables:
+        table.print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
