@@ -2,10 +2,9 @@
 destination), built by the same dbt project (`AMOKPI_TARGET=postgres`), then the very test functions of
 test_known_answer.py run against it: the same hand-computed figures, asserted once, on both engines.
 
-The server is a throwaway PostgreSQL on loopback (postgres_server.py). `make test` builds the marts those tests
-read and all their parents (contracts enforced); `make bench` (-m slow) also runs the project's whole
-`dbt build` there, every data test and unit test included: no error and no skip either way. This module shares
-no warehouse with the DuckDB ones, so xdist may run it beside them.
+The server is a throwaway PostgreSQL on loopback (postgres_server.py). The project's whole `dbt build` runs
+there, every data test and unit test included: no error and no skip. This module shares no warehouse with the
+DuckDB ones, so xdist may run it beside them.
 """
 
 from __future__ import annotations
@@ -34,9 +33,6 @@ from test_known_answer import (  # noqa: F401  (collected here with this module'
 )
 
 from ingestion.demo.api import DemoApiServer
-
-READ_MARTS = [f"+{name}" for name in ("mart_manager_kpi_monthly", "mart_department_kpi_monthly", "mart_funnel_stages",
-                                       "fct_leads", "mart_manager_activity_weekly", "mart_manager_onboarding")]
 
 
 class PostgresView:
@@ -106,10 +102,9 @@ def postgres_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgre
             delete_in_trash(account, 6, msk(3, 26, 10))
             runner.ingest(build.warehouse, requests_per_second=0)
             assert not build.warehouse.exists()  # nothing went to DuckDB
-            # contracts enforced as each mart is written; the models' tests run on DuckDB (test_data_quality,
-            # test_known_answer) and, with every other node, on PostgreSQL under -m slow (make bench)
-            runner.run_dbt("build", build.warehouse, "--quiet", "--select", *READ_MARTS,
-                           "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+            # the whole project, as an analyst's `dbt build --target postgres`: every model (contracts enforced as
+            # each mart is written), seed, data test and unit test
+            runner.run_dbt("build", build.warehouse, "--quiet")
             build.results = build.dbt_results()
         yield build
 
@@ -121,19 +116,8 @@ def marts(postgres_build: PostgresBuild) -> Iterator[PostgresView]:
     view.close()
 
 
-def test_the_marts_build_cleanly_on_postgres(postgres_build: PostgresBuild) -> None:
-    """The marts read above and all their parents (seeds, staging, intermediate): built, contracts held."""
-    kinds = assert_clean(postgres_build.results)
-    assert kinds["model"] >= 40 and kinds["seed"] >= 5, kinds
-
-
-@pytest.mark.slow
 def test_the_whole_dbt_build_passes_on_postgres(postgres_build: PostgresBuild) -> None:
-    """`make bench`: every model, seed, data test and unit test of the project on PostgreSQL, as an analyst's
-    `dbt build --target postgres` runs them: no error, no failure, no warning, no skip."""
-    from ingestion.pipeline import runner
-
-    with postgres_build.environment():
-        runner.run_dbt("build", postgres_build.warehouse, "--quiet")
-        kinds = assert_clean(postgres_build.dbt_results())
+    """Every model, seed, data test and unit test of the project on PostgreSQL 15: no error, no failure, no
+    warning, no skip."""
+    kinds = assert_clean(postgres_build.results)
     assert kinds["model"] > 60 and kinds["unit_test"] >= 15 and kinds["test"] > 100 and kinds["seed"] > 5, kinds
