@@ -14,7 +14,7 @@
     the manager had that month. Plans: the period's months summed (NULL without any);
     customer-to-date figures: as of the period's last month with data; team rows carry neither. -#}
 {% macro kpi_over_periods() -%}
-period_last_months as (
+period_last_months as {{ amokpi.inline() }} (
     select
         account_id, period_type, period_start, period_end, max(month_start) as last_month_start,
         count(*) as months_count
@@ -22,7 +22,7 @@ period_last_months as (
     group by 1, 2, 3, 4
 ),
 
-period_components as (
+period_components as {{ amokpi.inline() }} (
     select
         kpi_components.*,
         period_months.period_type,
@@ -34,7 +34,7 @@ period_components as (
         and kpi_components.month_start = period_months.month_start
 ),
 
-period_values as (
+period_values as {{ amokpi.inline() }} (
     select
         kpi_facts_all.*,
         period_months.period_type,
@@ -47,7 +47,7 @@ period_values as (
     where {{ amokpi.kpi_holistic_rows() }}
 ),
 
-manager_plans as (
+manager_plans as {{ amokpi.inline() }} (
     select
         period_months.account_id, period_months.period_type, period_months.period_start,
         period_months.period_end, sales_plans.manager_id,
@@ -60,7 +60,7 @@ manager_plans as (
     group by 1, 2, 3, 4, 5
 ),
 
-department_plans as (
+department_plans as {{ amokpi.inline() }} (
     select
         account_id, period_type, period_start, period_end,
         sum(plan_revenue_amount) as plan_revenue_amount,
@@ -69,51 +69,15 @@ department_plans as (
     group by 1, 2, 3, 4
 ),
 
-additive as (
-    select
-        account_id,
-        period_type,
-        period_start,
-        period_end,
-        manager_id,
-        group_id,
-        case
-            when grouping(manager_id) = 0 then 'manager'
-            when grouping(group_id) = 0 then 'team'
-            else 'department'
-        end as kpi_grain,
-        {{ amokpi.kpi_component_rollup() }}
-    from period_components
-    group by grouping sets (
-        (account_id, period_type, period_start, period_end, manager_id),
-        (account_id, period_type, period_start, period_end, group_id),
-        (account_id, period_type, period_start, period_end)
-    )
+additive as {{ amokpi.inline() }} (
+    {{ amokpi.kpi_period_grains('period_components', amokpi.kpi_component_rollup()) }}
 ),
 
-holistic as (
-    select
-        account_id,
-        period_type,
-        period_start,
-        period_end,
-        manager_id,
-        group_id,
-        case
-            when grouping(manager_id) = 0 then 'manager'
-            when grouping(group_id) = 0 then 'team'
-            else 'department'
-        end as kpi_grain,
-        {{ amokpi.kpi_holistic_aggregates() }}
-    from period_values
-    group by grouping sets (
-        (account_id, period_type, period_start, period_end, manager_id),
-        (account_id, period_type, period_start, period_end, group_id),
-        (account_id, period_type, period_start, period_end)
-    )
+holistic as {{ amokpi.inline() }} (
+    {{ amokpi.kpi_period_grains('period_values', amokpi.kpi_holistic_aggregates()) }}
 ),
 
-aggregated as (
+aggregated as {{ amokpi.inline() }} (
     -- every grain has months of sums; a grain with no value to take a median of has no holistic row
     select
         additive.*,
@@ -131,7 +95,7 @@ aggregated as (
         and coalesce(additive.group_id, -1) = coalesce(holistic.group_id, -1)
 ),
 
-with_plans as (
+with_plans as {{ amokpi.inline() }} (
     select
         aggregated.*,
         period_last_months.months_count,
@@ -172,7 +136,7 @@ with_plans as (
         and (aggregated.kpi_grain = 'department' or aggregated.manager_id = customer_lifetime.manager_id)
 ),
 
-final as (
+final as {{ amokpi.inline() }} (
     select
         account_id,
         cast(period_type as {{ dbt.type_string() }}) as period_type,
@@ -187,4 +151,32 @@ final as (
         {{ amokpi.kpi_monthly_values() }}
     from with_plans
 )
+{%- endmacro %}
+
+{#- One row per manager, per team and for the department of each period: three plain GROUP BYs in a UNION
+    ALL rather than GROUPING SETS, because PostgreSQL pushes a filter on the period into plain GROUP BYs (and
+    DuckDB into both), so a range view read for one range aggregates that range only. -#}
+{% macro kpi_period_grains(source, aggregates) -%}
+    {%- set grains = [
+        ('manager', 'manager_id', 'cast(null as bigint)', ', manager_id'),
+        ('team', 'cast(null as bigint)', 'group_id', ', group_id'),
+        ('department', 'cast(null as bigint)', 'cast(null as bigint)', ''),
+    ] -%}
+    {%- for grain, manager, team, key in grains %}
+    select
+        account_id, period_type, period_start, period_end,
+        {{ manager }} as manager_id,
+        {{ team }} as group_id,
+        '{{ grain }}' as kpi_grain,
+        {{ aggregates }}
+    from {{ source }}
+    group by account_id, period_type, period_start, period_end{{ key }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- A CTE PostgreSQL may inline into each reader (it materialises one read twice, and no filter crosses a
+    materialised CTE); DuckDB takes the same words. -#}
+{% macro inline() -%}
+    not materialized
 {%- endmacro %}

@@ -250,3 +250,7 @@ def kpi_over_periods():
 def kpi_component_aggregates():
     return ("cast(sum(case when fact_type = 'spine' then 1 else 0 end) as bigint) as spine_rows_count,\n"
             "        cast(sum(case when is_call then 1 else 0 end) as bigint) as calls_count")
+
+
+def inline():
+    return ""

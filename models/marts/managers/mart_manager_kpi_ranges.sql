@@ -10,27 +10,27 @@
 
 with
 
-kpi_facts_all as (
+kpi_facts_all as {{ amokpi.inline() }} (
     select * from {{ ref('fct_kpi_facts') }}
 ),
 
-kpi_components as (
+kpi_components as {{ amokpi.inline() }} (
     select * from {{ ref('fct_kpi_components_monthly') }}
 ),
 
-sales_plans as (
+sales_plans as {{ amokpi.inline() }} (
     select * from {{ ref('fct_sales_plans') }}
 ),
 
-customer_lifetime as (
+customer_lifetime as {{ amokpi.inline() }} (
     select * from {{ ref('fct_customer_lifetime_monthly') }}
 ),
 
-account_months as (
+account_months as {{ amokpi.inline() }} (
     select distinct account_id, month_start from kpi_components
 ),
 
-ranges as (
+ranges as {{ amokpi.inline() }} (
     -- every first month × last month of the account's months with data
     select
         first_months.account_id,
@@ -42,7 +42,7 @@ ranges as (
         and first_months.month_start <= last_months.month_start
 ),
 
-period_months as (
+period_months as {{ amokpi.inline() }} (
     select
         ranges.account_id,
         'range' as period_type,
