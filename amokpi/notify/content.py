@@ -45,7 +45,7 @@ class HeadDigest:
     weeks: list[Row]  # the week so far and the week before, department sums of mart_manager_activity_weekly
     behind: list[Row]  # managers behind: plan fulfilment below the department's, or a manager alert
     manager_alerts: list[Row]  # their manager-level alerts (mart_alerts)
-    lead_alert_counts: list[Row]  # open lead alerts per manager and rule
+    lead_alert_counts: list[Row]  # lead alerts per manager and rule
     drop_off: Row | None  # mart_funnel_stages: the stage that lost the most entering leads
 
 
@@ -55,7 +55,7 @@ class ManagerDigest:
     compared: Row | None  # mart_manager_comparison: the manager's row
     team: Row | None  # and the team-average row
     scorecard: list[Row] = field(default_factory=list)  # mart_manager_scorecard: KPI, target, actual
-    lead_alerts: list[Row] = field(default_factory=list)  # open lead alerts with the lead's card URL
+    lead_alerts: list[Row] = field(default_factory=list)  # lead alerts (SLA, stuck deals) with the card URL
     lead_alerts_total: int = 0
 
 
@@ -123,11 +123,11 @@ def head_digest(con: duckdb.DuckDBPyConnection, acc: Account) -> HeadDigest:
     manager_alerts = _rows(con, """
         select * from marts.mart_alerts
         where account_id = ? and alert_type not in ('no_first_response', 'stuck_deal')
-        order by manager_id, severity, alert_type, metric_name""", [a])
+        order by manager_id, severity, deviation_rate, alert_type, metric_name""", [a])
     lead_counts = _rows(con, """
         select manager_id, alert_type, count(*) as alerts_count
         from marts.mart_alerts
-        where account_id = ? and (alert_type = 'stuck_deal' or metric_name = 'waiting_minutes')
+        where account_id = ? and alert_type in ('no_first_response', 'stuck_deal')
         group by manager_id, alert_type""", [a])
     drop_off = _one(con, """
         select pipeline_id, pipeline_name, status_id, status_name, month_start, leads_entered_count,
@@ -156,9 +156,9 @@ def manager_digest(con: duckdb.DuckDBPyConnection, acc: Account, manager_id: int
     lead_sql = """
         from marts.mart_alerts a
         left join marts.fct_leads l on a.account_id = l.account_id and a.lead_id = l.lead_id
-        where a.account_id = ? and a.manager_id = ?
-            and (a.alert_type = 'stuck_deal' or a.metric_name = 'waiting_minutes')"""
-    leads = _rows(con, f"select a.*, l.lead_url {lead_sql} "
-                       "order by a.severity, a.alert_type, a.metric_value desc limit ?", [a, manager_id, limit])
+        where a.account_id = ? and a.manager_id = ? and a.alert_type in ('no_first_response', 'stuck_deal')"""
+    # still waiting first, then stuck deals, then answers that came late; the worst of each first
+    leads = _rows(con, f"select a.*, l.lead_url {lead_sql} order by a.metric_name = 'waiting_minutes' desc, "
+                       "a.alert_type desc, a.severity, a.metric_value desc, a.lead_id limit ?", [a, manager_id, limit])
     total = _one(con, f"select count(*) as n {lead_sql}", [a, manager_id])
     return ManagerDigest(manager, own, team, scorecard, leads, int(total["n"]) if total else 0)

@@ -18,6 +18,7 @@ from streamlit_app import formatting
 from streamlit_app.alert_text import alert_message
 
 TELEGRAM_LIMIT = 4096
+ALERTS_PER_MANAGER = 3  # the head's digest explains each manager by their worst few alerts
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,10 @@ def _telegram(message: Message) -> str:
         body = "".join(seg(s) for s in segments)
         lines.append({"heading": f"\n<b>{body}</b>", "item": f"• {body}"}.get(kind, body))
     text = "\n".join(lines)
-    return text if len(text) <= TELEGRAM_LIMIT else text[:TELEGRAM_LIMIT - 1].rsplit("\n", 1)[0] + "\n…"
+    if len(text) <= TELEGRAM_LIMIT:
+        return text
+    tail = "\n…\n" + lines[-1]  # too long for one message: cut at a line, keep the closing link to the report
+    return text[:TELEGRAM_LIMIT - len(tail)].rsplit("\n", 1)[0] + tail
 
 
 def _text(message: Message) -> str:
@@ -99,12 +103,12 @@ WORDS = {
         "no_plan": " (плана нет)", "week": "Неделя с {day}", "previous": " (неделя до: {value})",
         "behind": "Отстают от плана или от команды", "nobody_behind": "Никто не отстаёт.",
         "fulfilment": "выполнение плана {value} (отдел {department})", "no_fulfilment": "плана нет",
-        "waiting": "лидов без ответа сверх SLA: {count}", "stuck": "зависших сделок: {count}",
+        "waiting": "первый ответ сверх SLA: {count}", "stuck": "зависших сделок: {count}",
         "drop_off": "Самая большая потеря в воронке, {month}",
         "drop_off_line": "{stage} воронки {pipeline}: вошли {entered}, прошли дальше {advanced} ({rate})",
         "report": "Открыть в отчёте", "card": "карточка", "you": "вы", "team": "команда", "target": "цель",
-        "score": "Оценка по матрице KPI: {score} из 100", "open_alerts": "Ваши открытые сигналы: {count}",
-        "no_alerts": "Открытых сигналов нет.", "more": "и ещё {count}", "no_data": "Данных за этот месяц нет.",
+        "score": "Оценка по матрице KPI: {score} из 100", "open_alerts": "Ваши сигналы по лидам: {count}",
+        "no_alerts": "Сигналов нет.", "more": "и ещё {count}", "no_data": "Данных за этот месяц нет.",
     },
     "en": {
         "head_title": "Weekly digest: {account}", "manager_title": "Your weekly digest: {name}",
@@ -112,12 +116,12 @@ WORDS = {
         "no_plan": " (no plan)", "week": "Week of {day}", "previous": " (week before: {value})",
         "behind": "Behind plan or the team", "nobody_behind": "Nobody is behind.",
         "fulfilment": "plan fulfilment {value} (department {department})", "no_fulfilment": "no plan",
-        "waiting": "leads waiting past the SLA: {count}", "stuck": "stuck deals: {count}",
+        "waiting": "first response past the SLA: {count}", "stuck": "stuck deals: {count}",
         "drop_off": "The funnel's biggest drop-off, {month}",
         "drop_off_line": "{stage} in pipeline {pipeline}: {entered} entered, {advanced} moved on ({rate})",
         "report": "Open in the report", "card": "card", "you": "you", "team": "team", "target": "target",
-        "score": "KPI matrix score: {score} of 100", "open_alerts": "Your open alerts: {count}",
-        "no_alerts": "No open alerts.", "more": "and {count} more", "no_data": "No data for this month yet.",
+        "score": "KPI matrix score: {score} of 100", "open_alerts": "Your lead alerts: {count}",
+        "no_alerts": "No alerts.", "more": "and {count} more", "no_data": "No data for this month yet.",
     },
 }
 
@@ -175,6 +179,16 @@ def head_digest(acc: Account, digest: HeadDigest, lang: str, report_url: str) ->
         for name in ("calls_count", "meetings_count", "new_leads_count", "proposals_sent_count"):
             previous = _w(lang, "previous", value=_kpi(before, name, lang, cur)) if before else ""
             msg.item(f"{_label(name, lang)}: {_kpi(this, name, lang, cur)}{previous}")
+    if digest.drop_off is not None:
+        d = digest.drop_off
+        msg.heading(_w(lang, "drop_off", month=formatting.month(d["month_start"], lang)))
+        msg.item(_w(lang, "drop_off_line", stage=_quoted(d["status_name"], lang),
+                    pipeline=_quoted(d["pipeline_name"], lang),
+                    entered=formatting.number(d["leads_entered_count"], lang),
+                    advanced=formatting.number(d["leads_advanced_count"], lang),
+                    rate=formatting.percent(d["stage_conversion_rate"], lang)), " ",
+                 Link(_w(lang, "report"), report_link(report_url, "funnel", lang, month=d["month_start"],
+                                                      pipeline=d["pipeline_id"])))
     msg.heading(_w(lang, "behind"))
     if not digest.behind:
         msg.line(_w(lang, "nobody_behind"))
@@ -189,18 +203,11 @@ def head_digest(acc: Account, digest: HeadDigest, lang: str, report_url: str) ->
         link = Link(_w(lang, "report"), report_link(report_url, "manager", lang, manager=manager["manager_id"],
                                                      month=acc.month_start))
         msg.item(f"{manager['manager_name']} — {fulfilment}; " + "; ".join(extra) + ("; " if extra else ""), link)
-        for alert in (a for a in digest.manager_alerts if a["manager_id"] == manager["manager_id"]):
+        explained = [a for a in digest.manager_alerts if a["manager_id"] == manager["manager_id"]]
+        for alert in explained[:ALERTS_PER_MANAGER]:
             msg.line("    ", alert_message(alert, lang, cur))
-    if digest.drop_off is not None:
-        d = digest.drop_off
-        msg.heading(_w(lang, "drop_off", month=formatting.month(d["month_start"], lang)))
-        msg.item(_w(lang, "drop_off_line", stage=_quoted(d["status_name"], lang),
-                    pipeline=_quoted(d["pipeline_name"], lang),
-                    entered=formatting.number(d["leads_entered_count"], lang),
-                    advanced=formatting.number(d["leads_advanced_count"], lang),
-                    rate=formatting.percent(d["stage_conversion_rate"], lang)), " ",
-                 Link(_w(lang, "report"), report_link(report_url, "funnel", lang, month=d["month_start"],
-                                                      pipeline=d["pipeline_id"])))
+        if len(explained) > ALERTS_PER_MANAGER:
+            msg.line("    ", _w(lang, "more", count=len(explained) - ALERTS_PER_MANAGER))
     msg.line("")
     msg.line(Link(_w(lang, "report"), report_link(report_url, "overview", lang, month=acc.month_start)))
     return msg

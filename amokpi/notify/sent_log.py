@@ -16,7 +16,7 @@ import duckdb
 
 from amokpi.settings import warehouse_path
 
-SCHEMA = "notify"
+TABLE = "sent_messages"  # in the file's own main schema (a schema named like the file would be ambiguous)
 
 
 def log_path(warehouse: Path | None = None) -> Path:
@@ -34,9 +34,8 @@ class SentLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(path))
-        self.con.execute(f"create schema if not exists {SCHEMA}")
         self.con.execute(f"""
-            create table if not exists {SCHEMA}.sent_messages (
+            create table if not exists {TABLE} (
                 account_id bigint not null,
                 kind varchar not null,
                 item_key varchar not null,
@@ -47,14 +46,14 @@ class SentLog:
             )""")
 
     def sent(self, account_id: int) -> set[tuple[str, str, int, str]]:
-        rows = self.con.execute(f"select kind, item_key, user_id, channel from {SCHEMA}.sent_messages "
+        rows = self.con.execute(f"select kind, item_key, user_id, channel from {TABLE} "
                                 "where account_id = ?", [account_id]).fetchall()
         return {(kind, key, int(user), channel) for kind, key, user, channel in rows}
 
     def record(self, account_id: int, kind: str, keys: Iterable[str], user_id: int, channel: str,
                at: datetime) -> None:
         self.con.executemany(
-            f"insert into {SCHEMA}.sent_messages values (?, ?, ?, ?, ?, ?) on conflict do nothing",
+            f"insert into {TABLE} values (?, ?, ?, ?, ?, ?) on conflict do nothing",
             [[account_id, kind, key, user_id, channel, at] for key in keys])
 
     def close(self) -> None:
