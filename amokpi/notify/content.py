@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from amokpi.settings import PROJECT_ROOT, demo_seeds
+
 Row = dict[str, Any]
+SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
+RECIPIENTS = "notification_recipients.csv"
 LEAD_ALERTS = ("no_first_response", "stuck_deal")
 
 
@@ -59,9 +64,22 @@ class ManagerDigest:
     lead_alerts_total: int = 0
 
 
-def recipients(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    return _rows(con, "select * from marts.dim_notification_recipients order by account_id, recipient_role, user_id",
-                 [])
+def recipients_csv() -> Path:
+    """The recipients seed dbt loads: the demo account's under `AMOKPI_DEMO_SEEDS`, else the account's own."""
+    return SEEDS / "demo" / RECIPIENTS if demo_seeds() else SEEDS / RECIPIENTS
+
+
+def recipients(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> list[Row]:
+    """The seed's rows for users the account has (dim_managers), read from the seed file itself: the
+    addresses are contact details, which the published marts never carry (dbt tests the seed)."""
+    return _rows(con, """
+        select cast(r.account_id as bigint) as account_id, cast(r.user_id as bigint) as user_id,
+            m.manager_name as user_name, r.recipient_role, r.language,
+            nullif(trim(r.telegram_chat_id), '') as telegram_chat_id, nullif(trim(r.email), '') as email
+        from read_csv(?, header = true, all_varchar = true) r
+        inner join marts.dim_managers m
+            on cast(r.account_id as bigint) = m.account_id and cast(r.user_id as bigint) = m.manager_id
+        order by account_id, r.recipient_role, user_id""", [str(path or recipients_csv())])
 
 
 def account(con: duckdb.DuckDBPyConnection, account_id: int) -> Account:
