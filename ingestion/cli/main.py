@@ -1,4 +1,4 @@
-"""The `amokpi` command line: demo, mock-api, ingest, build, validate, run, publish, export, report."""
+"""The `amokpi` command line: demo, mock-api, ingest, build, validate, run, publish, export, notify, report."""
 
 from __future__ import annotations
 
@@ -222,7 +222,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _writing(args.wait):
         _step("ingest", lambda: _ingest(full_refresh=args.full_refresh, since=args.since, wait=args.wait))
         _checked_steps()
+    return cmd_notify(args) if args.notify else 0
+
+
+def _moment(text: str | None) -> datetime | None:
+    """`--now 2026-10-30T12:00:00+03:00` (no offset: UTC)."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise SystemExit(f"--now expects an ISO time like 2026-10-30T12:00:00+03:00, not {text!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    """Digests and new alerts from the published marts; 1 when a message could not be delivered."""
+    from amokpi.notify import config, runner
+    from amokpi.notify.sent_log import log_path
+    from ingestion.pipeline import locks
+
+    _duckdb_only("amokpi notify")
+    try:
+        settings = config.load()
+        sent_log = log_path()
+        with locks.hold(sent_log.with_name(sent_log.name + ".lock"), f"notify log {sent_log}", args.wait):
+            summary = _step("notify", lambda: runner.run(settings, _moment(args.now), sent_log=sent_log))
+    except (config.ConfigError, runner.NotifyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for group, lines in (("sent", summary.sent), ("FAILED", summary.failed), ("held back", summary.held),
+                         ("skipped", summary.skipped)):
+        for line in lines:
+            print(f"    {group}: {line}")
+    print("    " + summary.line())
+    if summary.failed:
+        print(f"error: {len(summary.failed)} message(s) not delivered; the next `amokpi notify` tries them again",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _add_now(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--now", metavar="TIME",
+                        help="the time to decide quiet hours and the digest week by (ISO 8601; default: now)")
 
 
 def _locked(name: str, fn: Callable[[], object]) -> Callable[[argparse.Namespace], object]:
@@ -297,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
                                    "(not on a data-quality error: the report keeps the last good data)")
     p.add_argument("--full-refresh", action="store_true")
     p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")
+    p.add_argument("--notify", action="store_true", help="then `amokpi notify` (after a successful publish)")
+    _add_now(p)
     _add_wait(p)
     p.set_defaults(fn=cmd_run)
 
@@ -310,6 +355,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     p.add_argument("--to", type=Path, metavar="DIR", help="the folder (default: export/ beside the warehouse)")
     p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("notify", help="send the weekly digests and new high-severity alerts by Telegram and e-mail "
+                                      "(recipients: seed notification_recipients; settings: notify.* dlt config)")
+    _add_now(p)
+    _add_wait(p)
+    p.set_defaults(fn=cmd_notify)
 
     p = sub.add_parser("report", help="serve the Streamlit report")
     p.add_argument("--port", type=int, default=8501)
