@@ -17,7 +17,7 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from streamlit_app import context, data, navigation  # noqa: E402
+from streamlit_app import context, data, navigation, signin  # noqa: E402
 from streamlit_app.labels import LANGUAGES, Lang, t  # noqa: E402
 
 
@@ -27,12 +27,18 @@ def main() -> None:
     context.prepare("lang", list(LANGUAGES))
     lang: Lang = st.sidebar.radio(t("ru", "language"), list(LANGUAGES),
                                   format_func=LANGUAGES.get, key="lang", horizontal=True)
+    # who reads decides what the data layer returns; nobody signed in sees the sign-in button and no page
+    email = signin.reader(lang)
     pages = navigation.pages(lang)
     page = st.navigation(list(pages.values()))
     navigation.legacy_page(pages)
     st.title(f"{t(lang, 'title')} · {page.title}")
     try:
-        ctx = context.sidebar(lang)
+        access = data.access_for(email)
+        if access.sees_nothing:
+            st.warning(t(lang, "no_access", email=email))
+            return
+        ctx = context.sidebar(lang, access)
         if ctx is not None:
             if ctx.period is not None and (page.url_path or navigation.PAGES[0]) not in navigation.PERIOD_PAGES:
                 st.caption(t(lang, "period_month_only", period=ctx.period_text, month=ctx.month_text))

@@ -28,6 +28,7 @@ _CONTEXT = "report_context"  # the session-state slot the entrypoint fills for t
 
 @dataclass(frozen=True)
 class Context:
+    access: data.Access  # who reads: every data call is filtered by it
     account_id: int
     currency: str
     timezone: str
@@ -180,14 +181,14 @@ def _choose(label: str, key: str, options: Sequence[Any], format_func: Callable[
 # ---------------------------------------------------------------- the sidebar
 
 
-def sidebar(lang: Lang) -> Context | None:
+def sidebar(lang: Lang, access: data.Access) -> Context | None:
     """Draw the filters and remember the context for the page; None (with a note) when there is no data.
 
     Raises data.WarehouseUnavailable when the serving file cannot be read.
     """
     st.session_state.pop(_CONTEXT, None)
     data.check_marts()
-    accounts = data.accounts()
+    accounts = data.accounts(access)
     if accounts.empty:
         st.info(t(lang, "no_data"))
         return None
@@ -198,7 +199,7 @@ def sidebar(lang: Lang) -> Context | None:
         account_id = st.sidebar.selectbox(t(lang, "account"), account_ids, key="account")
     currency = str(accounts.loc[accounts["account_id"] == account_id, "currency"].iloc[0])
 
-    months = data.months(account_id)
+    months = data.months(access, account_id)
     if not months:
         st.info(t(lang, "no_data"))
         return None
@@ -218,25 +219,26 @@ def sidebar(lang: Lang) -> Context | None:
     else:
         st.session_state.pop("from", None)
 
-    pipes = data.pipelines(account_id)
+    pipes = data.pipelines(access, account_id)
     names = dict(zip(pipes["pipeline_id"].astype(int), pipes["pipeline_name"].astype(str), strict=True))
     pipeline_id = _choose(t(lang, "pipeline"), "pipeline", [None, *names],
                           lambda p: t(lang, "all") if p is None else names.get(p, str(p)))
 
-    groups = data.teams(account_id)
+    groups = data.teams(access, account_id)
     teams = dict(zip(groups["group_id"].astype(int), groups["group_name"].astype(str), strict=True))
     team_id = _choose(t(lang, "team"), "team", [None, *teams],
                       lambda g: t(lang, "all") if g is None else teams.get(g, str(g)))
 
-    people = data.manager_options(account_id, team_id)
+    people = data.manager_options(access, account_id, team_id)
     staff = dict(zip(people["manager_id"].astype(int), people["manager_name"].astype(str), strict=True))
     manager_id = _choose(t(lang, "manager_filter"), "manager", [None, *staff],
                          lambda m: t(lang, "all") if m is None else staff.get(m, str(m)))
 
     ctx = Context(
+        access=access,
         account_id=account_id,
         currency=currency,
-        timezone=data.timezone(account_id),
+        timezone=data.timezone(access, account_id),
         lang=lang,
         month=month,
         pipeline=None if pipeline_id is None else (pipeline_id, names[pipeline_id]),

@@ -159,6 +159,22 @@ LABELS: dict[Lang, dict[str, str]] = {
         ),
         "unreadable": "Не удалось открыть файл витрин `{path}`: {error}",
         "no_data": "В витринах пока нет данных. Запустите загрузку и сборку (`amokpi run`).",
+        "sign_in_prompt": "Отчёт показывает каждому его данные: войдите, чтобы продолжить.",
+        "sign_in": "Войти",
+        "sign_in_with": "Войти через {provider}",
+        "sign_out": "Выйти",
+        "signed_in_as": "Вы вошли как {email}",
+        "email_unverified": "Провайдер входа не подтвердил адрес {email}: по нему отчёт ничего не показывает.",
+        "no_access": (
+            "У адреса {email} нет доступа к отчёту. Попросите руководителя продаж добавить его в список "
+            "доступа (seed report_access) и пересобрать витрины."
+        ),
+        "open_off_loopback": (
+            "Вход в отчёт не настроен, а Streamlit слушает адрес {address}: любой, кто до него дотянется, увидел "
+            "бы данные всех менеджеров, поэтому отчёт ничего не показывает. Настройте вход (раздел «Sign-in» "
+            "в README) или запустите отчёт только для этой машины (`amokpi report`, адрес 127.0.0.1)."
+        ),
+        "quality_head_only": "Результаты проверок и карантин видит только руководитель продаж.",
         "no_month_data": "Нет данных за {month}. Выберите другой месяц.",
         "no_funnel_data": "Нет движения лидов по воронке «{pipeline}» за {month}.",
         "no_pipelines": "В витрине воронки нет ни одной воронки продаж.",
@@ -485,6 +501,22 @@ LABELS: dict[Lang, dict[str, str]] = {
         ),
         "unreadable": "Could not open the marts file `{path}`: {error}",
         "no_data": "The marts hold no data yet. Run the load and build (`amokpi run`).",
+        "sign_in_prompt": "The report shows each person their own figures: sign in to go on.",
+        "sign_in": "Sign in",
+        "sign_in_with": "Sign in with {provider}",
+        "sign_out": "Sign out",
+        "signed_in_as": "Signed in as {email}",
+        "email_unverified": "The sign-in provider did not verify {email}: the report shows it nothing.",
+        "no_access": (
+            "{email} has no access to the report. Ask the head of sales to add it to the access list "
+            "(the report_access seed) and rebuild the marts."
+        ),
+        "open_off_loopback": (
+            "Sign-in is not configured and Streamlit listens on {address}: anyone who reaches it would see every "
+            "manager's figures, so the report shows nothing. Configure sign-in (README, «Sign-in») or serve the "
+            "report to this machine only (`amokpi report`, address 127.0.0.1)."
+        ),
+        "quality_head_only": "The check results and the quarantine are for the head of sales only.",
         "no_month_data": "No data for {month}. Pick another month.",
         "no_funnel_data": "No leads moved through the “{pipeline}” pipeline in {month}.",
         "no_pipelines": "The funnel mart holds no pipelines.",

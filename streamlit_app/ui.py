@@ -73,7 +73,7 @@ def is_maturing(ctx: Context, month: object) -> bool:
     (the snapshot's) or the month before it, since its new leads are still being worked."""
     if formatting.is_missing(month):
         return False
-    newest = data.months(ctx.account_id)
+    newest = data.months(ctx.access, ctx.account_id)
     return bool(newest) and pd.Timestamp(month).date() >= previous_month(newest[0])  # type: ignore[arg-type]
 
 

@@ -127,7 +127,8 @@ def _serve_report(port: int, host: str = "127.0.0.1") -> int:
     shown = "localhost" if host in ("127.0.0.1", "localhost") else host
     print(f"Report: http://{shown}:{port}  (Ctrl+C to stop)", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"    listening on {host}: anyone who can reach this port sees every manager's figures", flush=True)
+        print(f"    listening on {host}: the report shows data only with sign-in configured (README, «Sign-in»);"
+              " without it, it refuses", flush=True)
     cmd = [sys.executable, "-m", "streamlit", "run", str(STREAMLIT_APP), "--server.port", str(port),
            "--server.address", host]
     try:

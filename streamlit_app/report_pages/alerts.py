@@ -24,7 +24,7 @@ def alerts(ctx: Context) -> None:
     if not data.has("mart_alerts"):
         st.info(t(lang, "no_optional_mart", mart="mart_alerts"))
         return
-    frame = data.alerts(ctx.account_id, ctx.month, ctx.pipeline_id, ctx.team_id, ctx.manager_id)
+    frame = data.alerts(ctx.access, ctx.account_id, ctx.month, ctx.pipeline_id, ctx.team_id, ctx.manager_id)
     st.caption(ctx.scope() + (f" · {ctx.pipeline[1]}" if ctx.pipeline else ""))
     if frame.empty:
         st.info(t(lang, "no_alerts", month=ctx.month_text))

@@ -14,7 +14,7 @@ def funnel(ctx: Context) -> None:
     lang = ctx.lang
     if ctx.pipeline is None:
         # The funnel is drawn for one pipeline: without a choice, the main (first created) one.
-        pipes = data.pipelines(ctx.account_id)
+        pipes = data.pipelines(ctx.access, ctx.account_id)
         if pipes.empty:
             st.info(t(lang, "no_pipelines"))
             return
@@ -23,11 +23,11 @@ def funnel(ctx: Context) -> None:
     else:
         pipeline_id, pipeline_name = ctx.pipeline
     if ctx.manager is not None:
-        frame = data.manager_funnel(ctx.account_id, pipeline_id, ctx.month, ctx.manager[0])
+        frame = data.manager_funnel(ctx.access, ctx.account_id, pipeline_id, ctx.month, ctx.manager[0])
     elif ctx.team is not None:
-        frame = data.team_funnel(ctx.account_id, pipeline_id, ctx.month, ctx.team[0])
+        frame = data.team_funnel(ctx.access, ctx.account_id, pipeline_id, ctx.month, ctx.team[0])
     else:
-        frame = data.funnel(ctx.account_id, pipeline_id, ctx.month)
+        frame = data.funnel(ctx.access, ctx.account_id, pipeline_id, ctx.month)
     if frame.empty:
         st.info(t(lang, "no_funnel_data", pipeline=pipeline_name, month=ctx.month_text))
         return
@@ -67,7 +67,7 @@ def funnel(ctx: Context) -> None:
         return
     if ctx.team is not None or ctx.manager is not None:
         st.caption(t(lang, "loss_reasons_scope"))
-    reasons = data.loss_reasons(ctx.account_id, pipeline_id, ctx.month)
+    reasons = data.loss_reasons(ctx.access, ctx.account_id, pipeline_id, ctx.month)
     if reasons.empty:
         st.info(t(lang, "no_loss_reasons", month=ctx.month_text))
         return
@@ -85,7 +85,7 @@ def stage_leads(ctx: Context, pipeline_id: int) -> None:
     if not data.has("fct_funnel_stage_leads") or not data.has("fct_leads"):
         st.info(t(lang, "leads_drill_missing"))
         return
-    options = data.stage_lead_counts(ctx.account_id, pipeline_id, ctx.month, ctx.manager_id)
+    options = data.stage_lead_counts(ctx.access, ctx.account_id, pipeline_id, ctx.month, ctx.manager_id)
     if options.empty:
         st.info(t(lang, "leads_drill_empty", month=ctx.month_text))
         return
@@ -96,8 +96,8 @@ def stage_leads(ctx: Context, pipeline_id: int) -> None:
     counts = list(options.loc[options["status_id"] == status, "kpi_name"])
     count = right.selectbox(t(lang, "leads_drill_count"), counts, format_func=lambda k: columns.label(str(k), lang),
                             key=f"drill_count_{pipeline_id}")
-    lead_list(data.stage_leads(ctx.account_id, pipeline_id, int(status), ctx.month, ctx.manager_id, str(count)),
-              f"stage_leads_{pipeline_id}", ctx)
+    lead_list(data.stage_leads(ctx.access, ctx.account_id, pipeline_id, int(status), ctx.month, ctx.manager_id,
+                               str(count)), f"stage_leads_{pipeline_id}", ctx)
 
 
 def loss_reason_leads(ctx: Context, pipeline_id: int) -> None:
@@ -107,7 +107,7 @@ def loss_reason_leads(ctx: Context, pipeline_id: int) -> None:
     if not data.has("fct_leads") or not data.has_columns("fct_leads", data.LOSS_LEAD_COLUMNS):
         st.info(t(lang, "loss_leads_missing"))
         return
-    options = data.loss_reason_options(ctx.account_id, pipeline_id, ctx.month)
+    options = data.loss_reason_options(ctx.access, ctx.account_id, pipeline_id, ctx.month)
     if options.empty:
         st.info(t(lang, "no_loss_reasons", month=ctx.month_text))
         return
@@ -117,7 +117,7 @@ def loss_reason_leads(ctx: Context, pipeline_id: int) -> None:
         t(lang, "loss_leads_reason"), list(names), key=f"drill_loss_{pipeline_id}",
         format_func=lambda r: t(lang, "loss_leads_option", reason=names[r], n=formatting.number(counts[r], lang)))
     st.caption(t(lang, "loss_leads_note", month=ctx.month_text))
-    lead_list(data.loss_reason_leads(ctx.account_id, pipeline_id, ctx.month, int(reason)),
+    lead_list(data.loss_reason_leads(ctx.access, ctx.account_id, pipeline_id, ctx.month, int(reason)),
               f"loss_leads_{pipeline_id}", ctx)
 
 

@@ -30,7 +30,7 @@ def manager(ctx: Context) -> None:
                      pipeline=ctx.pipeline[1]))
     if ctx.manager is None:
         # the manager who needs help: the first of the first screen's ranking (plan fulfilment, then alerts)
-        board = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
+        board = data.manager_ranking(ctx.access, ctx.account_id, ctx.month, ctx.team_id)
         if board.empty:
             st.info(t(lang, "no_manager_data", month=ctx.month_text))
             return
@@ -40,7 +40,7 @@ def manager(ctx: Context) -> None:
         chosen = ctx.manager
     manager_id, name = chosen
     st.subheader(f"{name} · {ctx.month_text}")
-    kpis = data.manager_kpis(ctx.account_id, manager_id)
+    kpis = data.manager_kpis(ctx.access, ctx.account_id, manager_id)
     row, before = month_rows(kpis, ctx.month)
     if row is None:
         st.info(t(lang, "no_manager_data", month=ctx.month_text))
@@ -54,7 +54,7 @@ def manager(ctx: Context) -> None:
     charts.draw(charts.series(history, "month_start", money, lang, currency=ctx.currency, mark="line",
                               colors=[charts.BLUE, charts.GREY]), lang, key="chart_trend_revenue")
 
-    weekly = data.manager_weekly(ctx.account_id, manager_id, next_month(ctx.month))
+    weekly = data.manager_weekly(ctx.access, ctx.account_id, manager_id, next_month(ctx.month))
     if not weekly.empty:
         st.subheader(t(lang, "trend_activity"))
         activity = ["calls_count", "meetings_count", "new_leads_count"]
@@ -63,7 +63,7 @@ def manager(ctx: Context) -> None:
 
     monthly_kpis(ctx, manager_id, history)
 
-    score = data.scorecard(ctx.account_id, ctx.month, None, manager_id)
+    score = data.scorecard(ctx.access, ctx.account_id, ctx.month, None, manager_id)
     if not score.empty:
         st.subheader(t(lang, "scorecard_detail"))
         detail = score.drop(columns=["manager_id", "manager_name", "group_name"])
@@ -84,7 +84,7 @@ def monthly_kpis(ctx: Context, manager_id: int, history: pd.DataFrame) -> None:
     kpis = [c for c in data.TREND_COLUMNS if c in data.pipeline_kpi_columns()]
     st.caption(t(lang, "pipeline_kpis_note", pipeline=pipeline_name,
                  kpis=", ".join(columns.label(c, lang) for c in kpis)))
-    by_pipeline = data.manager_pipeline_history(ctx.account_id, manager_id, pipeline_id, ctx.month, kpis)
+    by_pipeline = data.manager_pipeline_history(ctx.access, ctx.account_id, manager_id, pipeline_id, ctx.month, kpis)
     if by_pipeline.empty:
         st.info(t(lang, "no_pipeline_manager_history", pipeline=pipeline_name, month=ctx.month_text))
         return
@@ -98,13 +98,13 @@ def leads_behind(ctx: Context, manager_id: int) -> None:
     if not data.has("fct_kpi_leads") or not data.has("fct_leads"):
         st.info(t(lang, "leads_drill_missing"))
         return
-    names = data.lead_kpis(ctx.account_id, ctx.month, manager_id)
+    names = data.lead_kpis(ctx.access, ctx.account_id, ctx.month, manager_id)
     if not names:
         st.info(t(lang, "leads_drill_empty", month=ctx.month_text))
         return
     kpi = st.selectbox(t(lang, "leads_drill_kpi"), names, format_func=lambda k: columns.label(k, lang),
                        key=f"drill_kpi_{manager_id}")
-    lead_list(data.kpi_leads(ctx.account_id, ctx.month, manager_id, kpi), f"kpi_leads_{manager_id}", ctx)
+    lead_list(data.kpi_leads(ctx.access, ctx.account_id, ctx.month, manager_id, kpi), f"kpi_leads_{manager_id}", ctx)
 
 
 manager(current())

@@ -33,10 +33,10 @@ def leaderboard(ctx: Context) -> pd.DataFrame | None:
         if ctx.pipeline is not None:
             st.caption(t(lang, "pipeline_kpis_missing", pipeline=ctx.pipeline[1]))
         if ctx.period is None:
-            frame = data.managers(ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
+            frame = data.managers(ctx.access, ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
         else:  # mart_manager_kpi_periods: the period's counts, and rates and medians over the period
-            frame = data.period_managers(ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end), ctx.team_id,
-                                         ctx.manager_id)
+            frame = data.period_managers(ctx.access, ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end),
+                                         ctx.team_id, ctx.manager_id)
         if frame.empty:
             st.info(t(lang, "no_manager_data", month=ctx.period_text))
             return None
@@ -50,7 +50,8 @@ def leaderboard(ctx: Context) -> pd.DataFrame | None:
         st.caption(t(lang, "pipeline_monthly_note", pipeline=ctx.pipeline[1], month=ctx.month_text))
     pipeline_id, pipeline_name = ctx.pipeline
     shown = [c for c in data.MANAGER_COLUMNS if c in data.pipeline_kpi_columns()]
-    frame = data.manager_pipeline_kpis(ctx.account_id, ctx.month, pipeline_id, shown, ctx.team_id, ctx.manager_id)
+    frame = data.manager_pipeline_kpis(ctx.access, ctx.account_id, ctx.month, pipeline_id, shown, ctx.team_id,
+                                       ctx.manager_id)
     st.subheader(f"{t(lang, 'leaderboard')} · {pipeline_name} · {ctx.month_text}")
     st.caption(ctx.scope())
     pipeline_note(ctx, pipeline_name, shown)
@@ -67,7 +68,7 @@ def managers(ctx: Context) -> None:
     if frame is None and ctx.pipeline is None:
         return
 
-    compared = data.comparison(ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
+    compared = data.comparison(ctx.access, ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
     st.subheader(t(lang, "comparison"))
     if not data.has("mart_manager_comparison"):
         st.info(t(lang, "no_optional_mart", mart="mart_manager_comparison"))

@@ -29,7 +29,7 @@ def marketing(ctx: Context) -> None:
         return
     if ctx.pipeline is not None or ctx.team is not None or ctx.manager is not None:
         st.caption(t(lang, "marketing_scope_note"))
-    frame = data.marketing(ctx.account_id, ctx.month)
+    frame = data.marketing(ctx.access, ctx.account_id, ctx.month)
     month = frame[frame["month_start"] == ctx.month]
     if month.empty:
         st.info(t(lang, "no_marketing", month=ctx.month_text))

@@ -16,7 +16,7 @@ def onboarding(ctx: Context) -> None:
     if not data.has("mart_manager_onboarding"):
         st.info(t(lang, "no_optional_mart", mart="mart_manager_onboarding"))
         return
-    frame = data.onboarding(ctx.account_id, ctx.team_id, ctx.manager_id)
+    frame = data.onboarding(ctx.access, ctx.account_id, ctx.team_id, ctx.manager_id)
     if frame.empty:
         st.info(t(lang, "no_onboarding"))
         return

@@ -51,10 +51,10 @@ def who_is_behind(ctx: Context) -> None:
     """The first screen: the period's managers, most behind their plan first, with what their alerts say."""
     lang = ctx.lang
     if ctx.period is None:
-        ranking = data.manager_ranking(ctx.account_id, ctx.month, ctx.team_id)
+        ranking = data.manager_ranking(ctx.access, ctx.account_id, ctx.month, ctx.team_id)
     else:  # the period's plan fulfilment; the alerts stay the month's
-        ranking = data.period_ranking(ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end), ctx.month,
-                                      ctx.team_id)
+        ranking = data.period_ranking(ctx.access, ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end),
+                                      ctx.month, ctx.team_id)
     st.subheader(t(lang, "behind_title", month=ctx.period_text))
     if ranking.empty:
         st.info(t(lang, "behind_empty", month=ctx.period_text))
@@ -62,7 +62,7 @@ def who_is_behind(ctx: Context) -> None:
     st.caption(t(lang, "behind_caption"))
     if ctx.period is not None:
         st.caption(t(lang, "behind_period_caption", month=ctx.month_text))
-    alerts = data.alerts(ctx.account_id, ctx.month, None, ctx.team_id, None)
+    alerts = data.alerts(ctx.access, ctx.account_id, ctx.month, None, ctx.team_id, None)
     words = alerts_text(alerts, ctx) if not alerts.empty else {}
     shown = ranking.assign(
         manager_link=[manager_url(ctx, int(m), str(n)) for m, n in zip(ranking["manager_id"], ranking["manager_name"],
@@ -83,8 +83,8 @@ def period_rows(ctx: Context) -> tuple[pd.Series | None, pd.Series | None]:
     """The period's row of mart_manager_kpi_periods for the chosen scope, and the period before's (for the change)."""
     assert ctx.period is not None
     before = ctx.previous_period
-    frame = data.period_kpis(ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end), before, ctx.team_id,
-                             ctx.manager_id)
+    frame = data.period_kpis(ctx.access, ctx.account_id, ctx.period, (ctx.period_start, ctx.period_end), before,
+                             ctx.team_id, ctx.manager_id)
     rows = {(row["period_start"], row["period_end"]): row for _, row in frame.iterrows()}
     return rows.get((ctx.period_start, ctx.period_end)), rows.get(before)
 
@@ -95,13 +95,13 @@ def overview(ctx: Context) -> None:
     if ctx.manager is None:
         who_is_behind(ctx)
     if ctx.manager is not None:
-        kpis = data.manager_kpis(ctx.account_id, ctx.manager[0])
+        kpis = data.manager_kpis(ctx.access, ctx.account_id, ctx.manager[0])
     elif ctx.team is not None:
-        kpis = data.team_kpis(ctx.account_id, ctx.team[0])
+        kpis = data.team_kpis(ctx.access, ctx.account_id, ctx.team[0])
         if "win_rate" not in kpis.columns:
             st.caption(t(lang, "team_rates_note"))
     else:
-        kpis = data.department_kpis(ctx.account_id)
+        kpis = data.department_kpis(ctx.access, ctx.account_id)
     if ctx.period is None:
         row, before = month_rows(kpis, ctx.month)
     else:
@@ -125,7 +125,7 @@ def overview(ctx: Context) -> None:
     if ctx.pipeline is not None and ctx.period is not None:
         st.caption(t(lang, "pipeline_monthly_note", pipeline=ctx.pipeline[1], month=ctx.month_text))
     if ctx.pipeline is not None:
-        pipe = data.pipeline_month(ctx.account_id, ctx.pipeline[0]).rename(
+        pipe = data.pipeline_month(ctx.access, ctx.account_id, ctx.pipeline[0]).rename(
             columns={"pipeline_open_amount": "open_amount"})
         current_row, previous_row = month_rows(pipe, ctx.month)
         if current_row is not None:

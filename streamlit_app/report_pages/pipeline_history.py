@@ -17,7 +17,7 @@ def pipeline_history(ctx: Context) -> None:
         return
     if ctx.pipeline is None:
         # as on the funnel: without a choice, the main (first created) pipeline
-        pipes = data.pipelines(ctx.account_id)
+        pipes = data.pipelines(ctx.access, ctx.account_id)
         if pipes.empty:
             st.info(t(lang, "no_pipelines"))
             return
@@ -25,7 +25,8 @@ def pipeline_history(ctx: Context) -> None:
         st.caption(t(lang, "main_pipeline", pipeline=pipeline_name))
     else:
         pipeline_id, pipeline_name = ctx.pipeline
-    frame = data.pipeline_snapshots(ctx.account_id, pipeline_id, next_month(ctx.month), ctx.team_id, ctx.manager_id)
+    frame = data.pipeline_snapshots(ctx.access, ctx.account_id, pipeline_id, next_month(ctx.month), ctx.team_id,
+                                    ctx.manager_id)
     if frame.empty:
         st.info(t(lang, "no_snapshots", pipeline=pipeline_name, month=ctx.month_text))
         return

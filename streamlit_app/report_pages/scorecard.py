@@ -17,7 +17,7 @@ def scorecard(ctx: Context) -> None:
     if not data.has("mart_manager_scorecard"):
         st.info(t(lang, "no_optional_mart", mart="mart_manager_scorecard"))
         return
-    frame = data.scorecard(ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
+    frame = data.scorecard(ctx.access, ctx.account_id, ctx.month, ctx.team_id, ctx.manager_id)
     if frame.empty:
         st.info(t(lang, "no_scorecard", month=ctx.month_text))
         return

@@ -21,7 +21,7 @@ def targets(ctx: Context) -> None:
     if ctx.team is not None or ctx.manager is not None or ctx.pipeline is not None:
         st.caption(t(lang, "filters_not_applied"))
     target_month = next_month(ctx.month)
-    frame = data.target_suggestions(ctx.account_id, target_month)
+    frame = data.target_suggestions(ctx.access, ctx.account_id, target_month)
     if frame.empty:
         st.info(t(lang, "no_targets", month=ctx.month_text))
         return
