@@ -40,12 +40,12 @@ postgres:
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y \
 			--no-install-recommends -o Dpkg::Options::=--force-confold postgresql-15; }
 
-# SQL lint runs beside pytest: the suite leaves about a third of the two cores idle (servers, browsers and
-# subprocesses it waits for), and sqlfluff needs ~40 s of one core (it prints only what it finds).
+# The tests keep both cores busy, so SQL lint (~40 s of one core) is not among them: `make lint`, pre-commit and
+# .ci/run (after `make test`) run it.
 test: $(VENV)/.installed-test chromium postgres
 	$(BIN)/ruff check .
 	$(BIN)/python -m amokpi.kpi_codegen --check
-	@$(MAKE) --no-print-directory -j2 sql-lint pytest
+	@$(MAKE) --no-print-directory pytest
 
 sql-lint: $(VENV)/.installed-test
 	PYTHONWARNINGS=ignore $(BIN)/sqlfluff lint models --processes 1 --disable-progress-bar

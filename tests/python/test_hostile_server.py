@@ -97,6 +97,7 @@ print(json.dumps({"outcome": outcome, "peak_kib": resource.getrusage(resource.RU
 """
 
 
+@pytest.mark.slow  # streams 50 MB through the source: a heavier check, in `make bench`
 def test_a_50_mb_page_is_refused_while_it_streams(tmp_path: Path, env, account) -> None:
     """In a process of its own, so its peak memory is its own: the default cap (32 MiB) stops the
     read, so a 50 MB page never sits in memory whole (it used to peak at 731 MB)."""

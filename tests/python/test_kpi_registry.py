@@ -74,6 +74,7 @@ def _copy_project(root: Path) -> None:
         shutil.copytree(PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("target", "logs"))
 
 
+@pytest.mark.slow  # copies the project and builds its KPI marts: a heavier check, in `make bench`
 def test_a_kpi_added_in_the_registry_alone_reaches_every_kpi_mart(tmp_path: Path, monkeypatch) -> None:
     project = tmp_path / "project"
     project.mkdir()
