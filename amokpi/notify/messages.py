@@ -131,8 +131,10 @@ def _w(lang: str, key: str, **values: object) -> str:
 
 
 def report_link(base: str, page: str, lang: str, **params: object) -> str:
+    """A report page's address; the overview is the report's home page, `/` (st.navigation's default page)."""
     query = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None}
-    return f"{base}/{page}?{urlencode({**query, 'lang': lang})}"
+    path = "" if page == "overview" else page
+    return f"{base}/{path}?{urlencode({**query, 'lang': lang})}"
 
 
 def _kpi(row: Mapping[str, object] | None, name: str, lang: str, currency: str | None) -> str:
