@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 AMOKPI = Path(sys.executable).with_name("amokpi")
 
@@ -34,6 +35,7 @@ def test_cli_demo_without_serving_builds_checks_and_publishes(demo_warehouse) ->
     assert [(tool, n_runs, failed) for tool, n_runs, failed in runs] == [("dbt", 1, 0), ("gx", 1, 0)]
 
 
+@pytest.mark.slow  # a faulty account through GX in a process of its own: a heavier check, in `make bench`
 def test_cli_validate_exits_nonzero_with_the_failures(demo_warehouse, tmp_path: Path) -> None:
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(demo_warehouse.warehouse.read_bytes())

@@ -57,6 +57,7 @@ def test_a_second_run_of_the_account_refuses_naming_the_first(tmp_path: Path, en
     assert not (tmp_path / "second.duckdb").exists()
 
 
+@pytest.mark.slow  # two throttled runs back to back: a heavier check, in `make bench`
 def test_a_waiting_run_goes_after_the_first_and_amocrm_never_sees_more_than_7_a_second(
         tmp_path: Path, env, account, monkeypatch) -> None:
     monkeypatch.setenv("AMOKPI_LOCK_DIR", str(tmp_path / "locks"))

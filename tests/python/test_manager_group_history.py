@@ -30,6 +30,7 @@ def build(account, warehouse: Path, monkeypatch) -> None:
                    "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
+@pytest.mark.slow  # builds a warehouse of its own: a heavier check, in `make bench`
 def test_moved_manager_keeps_the_old_group_for_past_months(tmp_path: Path, monkeypatch) -> None:
     account = generate_account(seed=41, months=2, leads_per_month=30)
     warehouse = tmp_path / "warehouse.duckdb"  # the name every fixture warehouse has: dbt parses once (conftest)

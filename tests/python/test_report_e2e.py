@@ -394,6 +394,7 @@ def test_page_switch_keeps_the_filters_and_old_links_still_work(
         tab.close()
 
 
+@pytest.mark.slow  # a publish under an open browser: a heavier check, in `make bench`
 def test_publish_while_the_report_is_open(
     report_url: str, browser: str, serving_copy: Path, demo_warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
