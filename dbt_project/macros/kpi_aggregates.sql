@@ -52,15 +52,12 @@
     {%- set terms = [] -%}
     {%- for item in spec -%}
         {%- set kind, name = item[0], item[1] -%}
-        {%- if kind == 'lead' -%}
-            {%- set condition = amokpi.kpi(name).lead_condition -%}
-            {%- if not condition -%}
-                {{ exceptions.raise_compiler_error("KPI " ~ name ~ " has no lead_condition in the registry") }}
-            {%- endif -%}
-        {%- endif -%}
-        {%- if kind in ('flag', 'lead') -%}
-            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint', 'expression':
-                'case when ' ~ (item[2] if kind == 'flag' else condition) ~ ' then 1 else 0 end'}) -%}
+        {%- if kind == 'flag' -%}
+            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint',
+                                 'expression': 'case when ' ~ item[2] ~ ' then 1 else 0 end'}) -%}
+        {%- elif kind == 'lead' -%}
+            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint',
+                                 'expression': amokpi.kpi_lead_flag(name) | trim}) -%}
         {%- elif kind == 'amount' -%}
             {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'double', 'expression': item[2]}) -%}
         {%- else -%}

@@ -36,11 +36,17 @@
 {#- A count of leads: the sum of the int_kpi_facts rows the KPI's registry `lead_condition` names,
     so int_kpi_monthly's figure and fct_kpi_leads' list share one condition. -#}
 {% macro kpi_lead_count(kpi_name) -%}
+    sum({{ amokpi.kpi_lead_flag(kpi_name) }})
+{%- endmacro %}
+
+{#- 1 for an int_kpi_facts row the KPI's registry `lead_condition` names, else 0 (kpi_lead_count sums it;
+    amokpi.kpi_terms lists it) -#}
+{% macro kpi_lead_flag(kpi_name) -%}
     {%- set entry = amokpi.kpi(kpi_name) -%}
     {%- if not entry.lead_condition -%}
         {{ exceptions.raise_compiler_error("KPI " ~ kpi_name ~ " has no lead_condition in the registry") }}
     {%- endif -%}
-    sum(case when {{ entry.lead_condition }} then 1 else 0 end)
+    case when {{ entry.lead_condition }} then 1 else 0 end
 {%- endmacro %}
 
 {#- The registry's lead-count KPIs (those with a lead_condition), in registry order. -#}
