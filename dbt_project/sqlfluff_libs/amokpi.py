@@ -254,3 +254,13 @@ def kpi_component_aggregates():
 
 def inline():
     return ""
+
+
+def week_of(day):
+    return f"cast(date_trunc('week', {day}) as date)"
+
+
+def kpi_won_deal_week_rows():
+    return ("select account_id, manager_id, month_start, week_start, 1 as deals_won_count,"
+            " 0.0 as revenue_amount from kpi_facts inner join lead_milestones using (lead_id)"
+            " inner join as_of using (account_id)")
