@@ -2,8 +2,9 @@
 computes a KPI. Each function returns plain rows (dicts of mart columns) for `messages` to word.
 
 Periods: "the month so far" is the latest month of mart_department_kpi_monthly (the build's snapshot
-month), "the week so far" the latest week of mart_manager_activity_weekly; the funnel's drop-off is read
-for the latest complete month, the month the comparison alerts evaluate."""
+month), "the week so far" the week of mart_department_plan_weekly holding the build's snapshot day
+(is_current_week), against its pro-rated plan to date; the funnel's drop-off is read for the latest
+complete month, the month the comparison alerts evaluate."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ class Account:
 @dataclass
 class HeadDigest:
     month: Row | None  # mart_department_kpi_monthly, the month so far
-    weeks: list[Row]  # the week so far and the week before, department sums of mart_manager_activity_weekly
+    weeks: list[Row]  # mart_department_plan_weekly: the week so far (its plan to date) and the week before
     behind: list[Row]  # managers behind: plan fulfilment below the department's, or a manager alert
     manager_alerts: list[Row]  # their manager-level alerts (mart_alerts)
     lead_alert_counts: list[Row]  # lead alerts per manager and rule
@@ -57,6 +58,7 @@ class HeadDigest:
 @dataclass
 class ManagerDigest:
     manager: Row | None  # mart_manager_kpi_monthly row of the month so far (plan, fulfilment)
+    week: Row | None  # mart_manager_plan_weekly: the week so far against the pro-rated plan to date
     compared: Row | None  # mart_manager_comparison: the manager's row
     team: Row | None  # and the team-average row
     scorecard: list[Row] = field(default_factory=list)  # mart_manager_scorecard: KPI, target, actual
@@ -88,8 +90,8 @@ def account(con: duckdb.DuckDBPyConnection, account_id: int) -> Account:
             a.account_id, a.account_name, a.currency, a.timezone,
             (select max(month_start) from marts.mart_department_kpi_monthly d where d.account_id = a.account_id)
                 as month_start,
-            (select max(week_start) from marts.mart_manager_activity_weekly w where w.account_id = a.account_id)
-                as week_start,
+            (select max(week_start) from marts.mart_department_plan_weekly w
+             where w.account_id = a.account_id and w.is_current_week) as week_start,
             (select cast(max(month_start) - interval 1 month as date) from marts.mart_department_kpi_monthly d
              where d.account_id = a.account_id) as complete_month_start
         from marts.dim_accounts a
@@ -115,11 +117,8 @@ def head_digest(con: duckdb.DuckDBPyConnection, acc: Account) -> HeadDigest:
     month_row = _one(con, "select * from marts.mart_department_kpi_monthly where account_id = ? and month_start = ?",
                      [a, month])
     weeks = _rows(con, """
-        select week_start, sum(calls_count) as calls_count, sum(meetings_count) as meetings_count,
-            sum(new_leads_count) as new_leads_count, sum(proposals_sent_count) as proposals_sent_count
-        from marts.mart_manager_activity_weekly
+        select * from marts.mart_department_plan_weekly
         where account_id = ? and week_start in (?, cast(? as date) - interval 7 day)
-        group by week_start
         order by week_start desc""", [a, acc.week_start, acc.week_start])
     behind = _rows(con, """
         with department as (
@@ -162,6 +161,9 @@ def manager_digest(con: duckdb.DuckDBPyConnection, acc: Account, manager_id: int
     manager = _one(con, """
         select * from marts.mart_manager_kpi_monthly where account_id = ? and month_start = ? and manager_id = ?""",
                    [a, month, manager_id])
+    week = _one(con, """
+        select * from marts.mart_manager_plan_weekly where account_id = ? and week_start = ? and manager_id = ?""",
+                [a, acc.week_start, manager_id])
     compared = _rows(con, """
         select * from marts.mart_manager_comparison
         where account_id = ? and month_start = ? and (manager_id = ? or is_team_average)""", [a, month, manager_id])
@@ -179,4 +181,4 @@ def manager_digest(con: duckdb.DuckDBPyConnection, acc: Account, manager_id: int
     leads = _rows(con, f"select a.*, l.lead_url {lead_sql} order by a.metric_name = 'waiting_minutes' desc, "
                        "a.alert_type desc, a.severity, a.metric_value desc, a.lead_id limit ?", [a, manager_id, limit])
     total = _one(con, f"select count(*) as n {lead_sql}", [a, manager_id])
-    return ManagerDigest(manager, own, team, scorecard, leads, int(total["n"]) if total else 0)
+    return ManagerDigest(manager, week, own, team, scorecard, leads, int(total["n"]) if total else 0)

@@ -100,7 +100,8 @@ WORDS = {
     "ru": {
         "head_title": "Сводка недели: {account}", "manager_title": "Ваша сводка недели: {name}",
         "alerts_title": "Новые важные сигналы: {count}", "month": "{month}, на сегодня", "of_plan": " из плана ",
-        "no_plan": " (плана нет)", "week": "Неделя с {day}", "previous": " (неделя до: {value})",
+        "no_plan": " (плана нет)", "week": "Неделя с {day}, на сегодня", "previous": " (неделя до: {value})",
+        "of_plan_to_date": " из плана на сегодня ", "week_plan": "; план недели {value}",
         "behind": "Отстают от плана или от команды", "nobody_behind": "Никто не отстаёт.",
         "fulfilment": "выполнение плана {value} (отдел {department})", "no_fulfilment": "плана нет",
         "waiting": "первый ответ сверх SLA: {count}", "stuck": "зависших сделок: {count}",
@@ -113,7 +114,8 @@ WORDS = {
     "en": {
         "head_title": "Weekly digest: {account}", "manager_title": "Your weekly digest: {name}",
         "alerts_title": "New high-severity alerts: {count}", "month": "{month}, so far", "of_plan": " of plan ",
-        "no_plan": " (no plan)", "week": "Week of {day}", "previous": " (week before: {value})",
+        "no_plan": " (no plan)", "week": "Week of {day}, so far", "previous": " (week before: {value})",
+        "of_plan_to_date": " of the plan to date ", "week_plan": "; the week's plan {value}",
         "behind": "Behind plan or the team", "nobody_behind": "Nobody is behind.",
         "fulfilment": "plan fulfilment {value} (department {department})", "no_fulfilment": "no plan",
         "waiting": "first response past the SLA: {count}", "stuck": "stuck deals: {count}",
@@ -140,6 +142,28 @@ def report_link(base: str, page: str, lang: str, **params: object) -> str:
 def _kpi(row: Mapping[str, object] | None, name: str, lang: str, currency: str | None) -> str:
     kpi = registry()[name]
     return formatting.value(None if row is None else row.get(name), kpi.unit, lang, currency)
+
+
+def _as(row: Mapping[str, object] | None, column: str, name: str, lang: str, currency: str | None) -> str:
+    """A mart column that is a variant of a registry KPI (a week's plan to date), in that KPI's unit."""
+    return formatting.value(None if row is None else row.get(column), registry()[name].unit, lang, currency)
+
+
+def _week_against_plan(week: Mapping[str, object], lang: str, cur: str | None) -> list[str]:
+    """The week so far against its pro-rated plan (mart_*_plan_weekly): revenue and won deals, each against
+    the plan to the snapshot day, the revenue's fulfilment, and the whole week's plan while days remain."""
+    revenue = f"{_label('revenue_amount', lang)}: {_kpi(week, 'revenue_amount', lang, cur)}"
+    deals = f"{_label('deals_won_count', lang)}: {_kpi(week, 'deals_won_count', lang, cur)}"
+    if week.get("plan_revenue_to_date_amount") is None:
+        return [revenue + _w(lang, "no_plan"), deals]
+    to_date = _as(week, "plan_revenue_to_date_amount", "plan_revenue_amount", lang, cur)
+    rate = _as(week, "plan_fulfillment_to_date_rate", "plan_fulfillment_rate", lang, cur)
+    revenue += f"{_w(lang, 'of_plan_to_date')}{to_date} ({_label('plan_fulfillment_rate', lang).lower()} {rate})"
+    whole = _as(week, "plan_revenue_amount", "plan_revenue_amount", lang, cur)
+    if whole != to_date:
+        revenue += _w(lang, "week_plan", value=whole)
+    deals += f"{_w(lang, 'of_plan_to_date')}{formatting.number(week['plan_deals_to_date_count'], lang, 1)}"
+    return [revenue, deals]
 
 
 def _label(name: str, lang: str) -> str:
@@ -178,6 +202,8 @@ def head_digest(acc: Account, digest: HeadDigest, lang: str, report_url: str) ->
     if digest.weeks:
         this, before = digest.weeks[0], (digest.weeks[1] if len(digest.weeks) > 1 else None)
         msg.heading(_w(lang, "week", day=formatting.day(this["week_start"], lang)))
+        for text in _week_against_plan(this, lang, cur):
+            msg.item(text)
         for name in ("calls_count", "meetings_count", "new_leads_count", "proposals_sent_count"):
             previous = _w(lang, "previous", value=_kpi(before, name, lang, cur)) if before else ""
             msg.item(f"{_label(name, lang)}: {_kpi(this, name, lang, cur)}{previous}")
@@ -239,6 +265,10 @@ def manager_digest(acc: Account, digest: ManagerDigest, name: str, manager_id: i
             msg.item(text)
         if digest.scorecard and digest.scorecard[0].get("total_score") is not None:
             msg.line(_w(lang, "score", score=formatting.number(digest.scorecard[0]["total_score"], lang, 0)))
+    if digest.week is not None:
+        msg.heading(_w(lang, "week", day=formatting.day(digest.week["week_start"], lang)))
+        for text in _week_against_plan(digest.week, lang, cur):
+            msg.item(text)
     msg.heading(_w(lang, "open_alerts", count=digest.lead_alerts_total))
     if not digest.lead_alerts:
         msg.line(_w(lang, "no_alerts"))

@@ -47,6 +47,25 @@ def high_alerts(built: BuiltWarehouse) -> dict[int, int]:
                                 "group by manager_id").fetchall())
 
 
+def week_lines(built: BuiltWarehouse, manager_id: int | None = None) -> dict[str, str]:
+    """The week-so-far line each language must carry, worded here from the mart's own figures (the department's
+    week, or one manager's): revenue against the pro-rated plan to the snapshot day and its fulfilment."""
+    from streamlit_app import formatting
+
+    table, where = (("mart_manager_plan_weekly", f"and manager_id = {int(manager_id)}") if manager_id
+                    else ("mart_department_plan_weekly", ""))
+    with duckdb.connect(str(built.serving), read_only=True) as con:
+        revenue, plan, rate = con.execute(
+            "select revenue_amount, plan_revenue_to_date_amount, plan_fulfillment_to_date_rate "
+            f"from marts.{table} where is_current_week {where}").fetchone()
+    assert plan and plan > 0 and rate is not None, "the demo account has plans for the snapshot week"
+    assert abs(rate - revenue / plan) < 1e-9
+    money = {lang: (formatting.money(revenue, "RUB", lang), formatting.money(plan, "RUB", lang),
+                    formatting.percent(rate, lang)) for lang in ("ru", "en")}
+    return {"ru": "• Выручка: {} из плана на сегодня {} (выполнение плана {})".format(*money["ru"]),
+            "en": "• Revenue: {} of the plan to date {} (plan fulfilment {})".format(*money["en"])}
+
+
 def test_digests_and_alerts_reach_both_channels_once(demo_warehouse: BuiltWarehouse, tmp_path: Path, servers):
     telegram, smtp = servers
     alerts = high_alerts(demo_warehouse)
@@ -90,9 +109,16 @@ def test_digests_and_alerts_reach_both_channels_once(demo_warehouse: BuiltWareho
     assert "October 2026" in head_en and "Revenue" in head_en and "of plan" in head_en
     assert 'href="http://report.example:8501/funnel?month=2026-09-01' in head_en  # the worst drop-off's page
     assert "Behind plan or the team" in head_en and "Дмитрий Козлов" in head_en
+    # the week so far (the snapshot's week, 26 October) against its pro-rated plan, the mart's figures
+    week = week_lines(demo_warehouse)
+    assert "<b>Неделя с 26 окт. 2026\u202fг., на сегодня</b>\n" + week["ru"] + "\n" in head_ru, head_ru[:900]
+    assert "<b>Week of Oct 26, 2026, so far</b>\n" + week["en"] + "\n" in head_en, head_en[:900]
     manager_ru = next(t for t in texts["100202"] if t.startswith("<b>Ваша сводка недели"))
     assert 'href="https://demo.amocrm.ru/leads/detail/' in manager_ru  # each lead to its amoCRM card
     assert "вы " in manager_ru and "команда" in manager_ru
+    assert week_lines(demo_warehouse, 7000202)["ru"] + "\n" in manager_ru  # the manager's own week against plan
+    manager_en = next(t for t in texts["100104"] if t.startswith("<b>Your weekly digest"))
+    assert week_lines(demo_warehouse, 7000104)["en"] + "\n" in manager_en
 
     # each high alert once: heads get all of them, a manager their own
     expected = {"100001": sum(alerts.values()), "100002": sum(alerts.values()), "100104": alerts.get(7000104, 0),
