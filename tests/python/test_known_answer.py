@@ -331,6 +331,24 @@ def test_weekly_activity_and_onboarding(marts) -> None:
     assert onboarding[B]["onboarding_days"] is None
 
 
+def test_weekly_wins_and_the_week_so_far(marts) -> None:
+    """Won deals by the week of the day they closed; no plans for this account (the seed-edit test below adds one)."""
+    weekly = {(r["manager_id"], r["week_start"]): r
+              for r in rows(marts, "select * from marts.mart_manager_plan_weekly")}
+    # L1 won Friday 6 March (A), L3 won Friday 20 March (B): one row each, no plan, so no fulfilment
+    assert set(weekly) == {(A, date(2026, 3, 2)), (B, date(2026, 3, 16))}
+    a, b = weekly[(A, date(2026, 3, 2))], weekly[(B, date(2026, 3, 16))]
+    assert (a["deals_won_count"], a["revenue_amount"]) == (1, 100_000)
+    assert (b["deals_won_count"], b["revenue_amount"]) == (1, 50_000)
+    assert (a["plan_revenue_amount"], a["plan_fulfillment_to_date_rate"], a["is_current_week"]) == (None, None, False)
+    department = {r["week_start"]: r for r in rows(marts, "select * from marts.mart_department_plan_weekly")}
+    # the snapshot is 2 April 01:30 Moscow: the week of 30 March is "the week so far" (L4's call on 1 April)
+    assert [w for w, r in department.items() if r["is_current_week"]] == [date(2026, 3, 30)]
+    assert (department[date(2026, 3, 30)]["calls_count"], department[date(2026, 3, 30)]["revenue_amount"]) == (1, 0)
+    assert department[date(2026, 3, 2)]["revenue_amount"] == 100_000
+    assert department[date(2026, 3, 2)]["calls_count"] == 4 and department[date(2026, 3, 2)]["new_leads_count"] == 2
+
+
 def test_the_models_unit_tests_pass(known_answer_build, tmp_path) -> None:
     """dbt's unit tests (each model's formulas on fixed inputs, beside its SQL) run here, once per `make test`,
     not in every nightly build: they test the SQL, not the data. dbt reads their inputs' column types from a
@@ -387,7 +405,8 @@ def test_amokpi_publish_after_a_seed_edit_shows_the_new_plan_in_the_report(known
     bin_dir = Path(sys.executable).parent
     built = subprocess.run([str(bin_dir / "dbt"), "build", "--project-dir", str(project), "--profiles-dir",
                             str(DBT_PROFILES_DIR), "--target-path", str(target), "--select",
-                            "sales_plans fct_sales_plans int_kpi_monthly mart_manager_kpi_monthly",
+                            "sales_plans fct_sales_plans int_kpi_monthly mart_manager_kpi_monthly "
+                            "fct_sales_plans_weekly mart_manager_plan_weekly mart_department_plan_weekly",
                             "--exclude-resource-type", "unit_test"], env=env, capture_output=True, text=True,
                            timeout=300)
     assert built.returncode == 0, built.stdout[-3000:]
@@ -400,6 +419,19 @@ def test_amokpi_publish_after_a_seed_edit_shows_the_new_plan_in_the_report(known
         tools = dict(con.execute("select tool, count(*) from marts.data_quality_runs where run_id = (select"
                                  " arg_max(run_id, checked_at) from marts.data_quality_runs) group by tool").fetchall())
     assert tools["dbt"] > 3 and tools["gx"] > 10  # the analyst's build's tests and the raw suites, one run
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        weeks = {r[0]: r[1:] for r in con.execute(
+            "select week_start, plan_revenue_amount, plan_revenue_to_date_amount, revenue_amount,"
+            " plan_fulfillment_to_date_rate from marts.mart_manager_plan_weekly where account_id = ? and manager_id = ?"
+            " order by week_start", [ACC, A]).fetchall()}
+    # March 2026 has 22 weekdays less the 9 March holiday = 21 working days: 200 000 / 21 a day. The week of
+    # 2 March (5 days) carries 200 000 × 5/21, against L1's 100 000 = 2.1; the week of 9 March 4 days (the
+    # holiday); the week of 30 March only its two March days (no April plan); the snapshot (2 April) is past March
+    assert list(weeks) == [date(2026, 3, d) for d in (2, 9, 16, 23, 30)]
+    assert weeks[date(2026, 3, 2)] == pytest.approx((200_000 * 5 / 21, 200_000 * 5 / 21, 100_000, 2.1))
+    assert weeks[date(2026, 3, 9)][:2] == pytest.approx((200_000 * 4 / 21, 200_000 * 4 / 21))
+    assert weeks[date(2026, 3, 30)][:2] == pytest.approx((200_000 * 2 / 21, 200_000 * 2 / 21))
+    assert sum(w[0] for w in weeks.values()) == pytest.approx(200_000)
     with duckdb.connect(known_answer_build.serving, read_only=True) as con:  # before: no plan
         assert con.execute("select plan_revenue_amount from marts.mart_manager_kpi_monthly where account_id = ?"
                            " and manager_id = ? and month_start = '2026-03-01'", [ACC, A]).fetchone() == (None,)

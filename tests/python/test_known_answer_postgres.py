@@ -30,6 +30,7 @@ from test_known_answer import (  # noqa: F401  (collected here with this module'
     test_more_manager_kpis_for_march,
     test_raw_tables_hold_exactly_the_served_records,
     test_weekly_activity_and_onboarding,
+    test_weekly_wins_and_the_week_so_far,
 )
 
 from ingestion.demo.api import DemoApiServer
