@@ -1,7 +1,8 @@
 {#- The pro-rating loses and invents nothing: the weekly parts of each monthly plan
     (fct_sales_plans_weekly) sum back to the month's plan in fct_sales_plans (revenue and deals), and
     the weekly marts' plans sum to the same per manager (mart_manager_plan_weekly, managers amoCRM
-    knows) and per account (mart_department_plan_weekly, every plan). Returns the rows that differ. -#}
+    knows) and per account (mart_department_plan_weekly, every plan of an account the warehouse loads).
+    Returns the rows that differ. -#}
 with
 
 plans as (
@@ -14,6 +15,10 @@ parts as (
 
 managers as (
     select * from {{ ref('dim_managers') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_accounts') }}
 ),
 
 manager_weeks as (
@@ -78,7 +83,11 @@ manager_check as (
 ),
 
 account_plans as (
-    select account_id, sum(plan_revenue_amount) as plan_revenue_amount from plans group by 1
+    select plans.account_id, sum(plans.plan_revenue_amount) as plan_revenue_amount
+    from plans
+    inner join accounts
+        on plans.account_id = accounts.account_id
+    group by 1
 ),
 
 department_week_plans as (
