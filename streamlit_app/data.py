@@ -503,9 +503,9 @@ def scorecard(access: Access, account_id: int, month: date, team: int | None = N
 
 
 def alerts(access: Access, account_id: int, month: date, pipeline: int | None, team: int | None,
-           manager: int | None) -> pd.DataFrame:
-    """Current lead alerts (no month) plus the manager alerts of the newest month up to `month` (the mart
-    judges managers on complete months), most severe first."""
+           manager: int | None, leads: bool = True) -> pd.DataFrame:
+    """Current lead alerts (no month; `leads` False leaves them out) plus the manager alerts of the newest month up
+    to `month` (the mart judges managers on complete months), most severe first."""
     if not has("mart_alerts"):
         return pd.DataFrame()
     # a lead alert links to the lead's card (fct_leads.lead_url)
@@ -517,12 +517,29 @@ def alerts(access: Access, account_id: int, month: date, pipeline: int | None, t
         f"with a as (select account_id, {', '.join(ALERT_COLUMNS)} from marts.mart_alerts"
         " where account_id = ? and (month_start is null or month_start ="
         " (select max(month_start) from marts.mart_alerts where account_id = ? and month_start <= ?))"
-        " and (? is null or pipeline_id is null or pipeline_id = ?)"
+        " and (? is null or pipeline_id is null or pipeline_id = ?) and (? or lead_id is null)"
         f" and {_MANAGER} and {_TEAM_BY_MANAGER} and {seen})"
         f" select {', '.join(f'a.{c}' for c in ALERT_COLUMNS)}, {url} as lead_url from a"
         " order by case a.severity when 'high' then 0 when 'medium' then 1 else 2 end, a.alert_type,"
         " a.manager_name, a.lead_id",
-        [account_id, account_id, month, pipeline, pipeline, manager, manager, team, account_id, team, *seen_params],
+        [account_id, account_id, month, pipeline, pipeline, leads, manager, manager, team, account_id, team,
+         *seen_params],
+    )
+
+
+def lead_alert_counts(access: Access, account_id: int, team: int | None) -> pd.DataFrame:
+    """The current lead alerts (no month) counted per manager and alert type: the first screen's short words (a
+    large account holds tens of thousands of them)."""
+    if not has("mart_alerts"):
+        return pd.DataFrame(columns=["manager_id", "alert_type", "alerts_count"])
+    seen, seen_params = _sees(access, account_id, "manager_id")
+    return select(
+        "select manager_id, alert_type, count(*) as alerts_count from marts.mart_alerts"
+        f" where account_id = ? and month_start is null and lead_id is not null and manager_id is not null"
+        f" and {_TEAM_BY_MANAGER} and {seen}"
+        " group by manager_id, alert_type order by manager_id, min(case severity when 'high' then 0"
+        " when 'medium' then 1 else 2 end), alert_type",
+        [account_id, team, account_id, team, *seen_params],
     )
 
 

@@ -6,8 +6,8 @@ columns); the text itself from `formatting`.
 
 from __future__ import annotations
 
-import functools
 import io
+from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -103,12 +103,26 @@ def excel(frame: pd.DataFrame, header: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def downloads(frame: pd.DataFrame, name: str, lang: Lang, header: dict[str, str]) -> None:
-    """CSV and Excel of exactly the rows shown (raw values; the CSV keeps mart column names)."""
+def csv(frame: pd.DataFrame) -> bytes:
+    """The rows as CSV with the mart's column names; the BOM makes Excel read Cyrillic correctly."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+Derive = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def _derived(frame: pd.DataFrame, derive: Derive | None) -> pd.DataFrame:
+    return frame if derive is None else derive(frame)
+
+
+def downloads(frame: pd.DataFrame, name: str, lang: Lang, header: dict[str, str], derive: Derive | None = None) -> None:
+    """CSV and Excel of exactly the rows shown (raw values; the CSV keeps mart column names). A long table's files
+    (and the columns `derive` words row by row) are made when asked for, not on every run of the page."""
     left, right, _ = st.columns([1, 1, 4])
+    short = len(frame) <= SHOWN_ROWS
     left.download_button(
         t(lang, "download_csv"),
-        frame.to_csv(index=False).encode("utf-8-sig"),  # the BOM makes Excel read Cyrillic correctly
+        csv(_derived(frame, derive)) if short else lambda: csv(_derived(frame, derive)),
         file_name=f"amokpi_{name}.csv",
         mime="text/csv",
         key=f"csv_{name}",
@@ -116,8 +130,7 @@ def downloads(frame: pd.DataFrame, name: str, lang: Lang, header: dict[str, str]
     )
     right.download_button(
         t(lang, "download_xlsx"),
-        # a long table's workbook is written when asked for, not on every run of the page
-        excel(frame, header) if len(frame) <= SHOWN_ROWS else functools.partial(excel, frame, header),
+        excel(_derived(frame, derive), header) if short else lambda: excel(_derived(frame, derive), header),
         file_name=f"amokpi_{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{name}",
@@ -126,8 +139,12 @@ def downloads(frame: pd.DataFrame, name: str, lang: Lang, header: dict[str, str]
 
 
 def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatting.ColumnKind] | None = None,
-          labels: dict[str, str] | None = None, config: dict[str, object] | None = None) -> None:
+          labels: dict[str, str] | None = None, config: dict[str, object] | None = None,
+          derive: Derive | None = None) -> None:
     """A sortable table plus CSV and Excel downloads of exactly the rows shown (raw values).
+
+    `derive` turns fetched rows into the rows shown (columns worded one row at a time, such as an alert's
+    sentence, keeping the index): it runs on the rows drawn, and on every row only when a download is asked for.
 
     The cells show `formatting`'s text over the raw values (see formatting.table_styler); `kinds` adds or
     overrides how a column is shown, `labels` its header, `config` a column's st.column_config (links).
@@ -136,13 +153,14 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
     carries a marker.
     """
     lang = ctx.lang
-    header = {c: None if c in columns.HIDDEN else columns.label(c, lang) for c in frame.columns}
-    header.update(labels or {})
     full = frame
     if len(frame) > SHOWN_ROWS:  # nobody reads 7,000 rows on screen (300 fill many screens); the downloads hold all
         st.caption(t(lang, "rows_shown", shown=formatting.number(SHOWN_ROWS, lang),
                      total=formatting.number(len(frame), lang)))
         frame = frame.head(SHOWN_ROWS)
+    frame = _derived(frame, derive)
+    header = {c: None if c in columns.HIDDEN else columns.label(c, lang) for c in frame.columns}
+    header.update(labels or {})
     enums = {c: (lambda v, c=c: columns.enum_text(c, v, lang)) for c in frame.columns if c in columns.ENUMS}
     shown_kinds = {**columns.kinds(list(frame.columns)), **enums, **(kinds or {})}
     # a per-row kind (a Series over the rows) keeps only the rows drawn
@@ -157,7 +175,7 @@ def table(frame: pd.DataFrame, name: str, ctx: Context, kinds: dict[str, formatt
                  height="content" if len(frame) <= 25 else "auto", placeholder=formatting.MISSING)
     if marked:
         maturing_note(ctx)
-    downloads(full, name, lang, {c: h for c, h in header.items() if h is not None})
+    downloads(full, name, lang, {c: h for c, h in header.items() if h is not None}, derive)
 
 
 def _mark_maturing(styled: Styler, frame: pd.DataFrame, kinds: dict[str, formatting.ColumnKind],

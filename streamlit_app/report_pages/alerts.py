@@ -11,7 +11,7 @@ from streamlit_app import columns, data, formatting
 from streamlit_app.alert_text import alert_message
 from streamlit_app.context import Context, current
 from streamlit_app.labels import Lang, t
-from streamlit_app.ui import local_time, table
+from streamlit_app.ui import local_columns, table
 
 
 def message_text(alert: Mapping[str, object], lang: Lang, currency: str | None) -> str:
@@ -34,15 +34,19 @@ def alerts(ctx: Context) -> None:
     slots[0].metric(t(lang, "alerts_total"), formatting.number(len(frame), lang), border=True)
     for slot, (kind, count) in zip(slots[1:], counts.items(), strict=True):
         slot.metric(t(lang, str(kind)), formatting.number(count, lang), border=True)
-    messages = [message_text(alert, lang, ctx.currency) for alert in frame.to_dict("records")]
-    # severity and alert type stay codes underneath (the downloads); the table shows them in words
-    shown = frame.assign(
-        detected_at=pd.to_datetime(frame["detected_at"].map(lambda v: local_time(v, ctx.timezone))),
-    ).drop(columns=[*data.ALERT_PARAMETERS, "lead_url"])
-    shown.insert(3, "message", messages)
+    has_links = bool(frame["lead_url"].notna().any())  # a lead alert links to the lead's card in amoCRM
+
+    def worded(rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows as read: the sentence, local time; severity and type stay codes underneath (the downloads)."""
+        shown = rows.assign(detected_at=local_columns(rows[["detected_at"]], ctx.timezone)["detected_at"]).drop(
+            columns=[*data.ALERT_PARAMETERS, "lead_url"])
+        shown.insert(3, "message", [message_text(alert, lang, ctx.currency) for alert in rows.to_dict("records")])
+        if has_links:
+            shown.insert(shown.columns.get_loc("lead_id") + 1, "lead_url", rows["lead_url"])
+        return shown
+
     config = {}
-    if frame["lead_url"].notna().any():  # a lead alert links to the lead's card in amoCRM (fct_leads.lead_url)
-        shown.insert(shown.columns.get_loc("lead_id") + 1, "lead_url", frame["lead_url"])
+    if has_links:
         config["lead_url"] = st.column_config.LinkColumn(t(lang, "lead_url"), display_text=r"/leads/detail/(\d+)$")
     judged = frame["month_start"].dropna()
     if not judged.empty:
@@ -51,8 +55,9 @@ def alerts(ctx: Context) -> None:
     # a metric that is a registry KPI shows its value and threshold in the KPI's unit
     units = frame["metric_name"].map(lambda m: "number" if formatting.is_missing(m) else columns.kind(str(m))
                                      or "number")
-    table(shown, "alerts", ctx, kinds={"metric_value": units, "threshold_value": units, "comparison_value": units,
-                                       "metric_name": lambda m: columns.label(str(m), lang)}, config=config)
+    table(frame, "alerts", ctx, kinds={"metric_value": units, "threshold_value": units, "comparison_value": units,
+                                       "metric_name": lambda m: columns.label(str(m), lang)}, config=config,
+          derive=worded)
 
 
 alerts(current())

@@ -14,9 +14,6 @@ from streamlit_app.context import Context, current
 from streamlit_app.labels import t
 from streamlit_app.ui import cards, month_rows, plan_cards, table
 
-# alerts about one lead are many and alike: the first screen counts them by type; a manager alert is a sentence
-LEAD_ALERTS = ("no_first_response", "stuck_deal")
-
 
 def manager_url(ctx: Context, manager_id: int, name: str) -> str:
     """The manager page with that manager and this month, language and team (the name after `#` is its text)."""
@@ -30,20 +27,15 @@ def manager_url(ctx: Context, manager_id: int, name: str) -> str:
     return f"manager?{urlencode(query)}#{name}"
 
 
-def alerts_text(alerts: pd.DataFrame, ctx: Context) -> dict[int, str]:
+def alerts_text(manager_alerts: pd.DataFrame, lead_counts: pd.DataFrame, ctx: Context) -> dict[int, str]:
     """Each manager's alerts in short words: lead alerts counted by type, manager alerts as their sentence."""
     texts: dict[int, list[str]] = {}
-    for alert in alerts.to_dict("records"):
-        if formatting.is_missing(alert.get("manager_id")):
-            continue
-        texts.setdefault(int(alert["manager_id"]), [])
-    for manager_id in texts:
-        mine = alerts[alerts["manager_id"] == manager_id]
-        lead = mine[mine["alert_type"].isin(LEAD_ALERTS)]
-        for kind, count in lead.groupby("alert_type", sort=False).size().items():
-            texts[manager_id].append(f"{t(ctx.lang, str(kind))}: {formatting.number(count, ctx.lang)}")
-        for alert in mine[~mine["alert_type"].isin(LEAD_ALERTS)].to_dict("records"):
-            texts[manager_id].append(alert_message(alert, ctx.lang, ctx.currency))
+    for row in lead_counts.itertuples():
+        texts.setdefault(int(row.manager_id), []).append(
+            f"{t(ctx.lang, str(row.alert_type))}: {formatting.number(row.alerts_count, ctx.lang)}")
+    for alert in manager_alerts.to_dict("records"):
+        if not formatting.is_missing(alert.get("manager_id")):
+            texts.setdefault(int(alert["manager_id"]), []).append(alert_message(alert, ctx.lang, ctx.currency))
     return {m: "; ".join(parts) for m, parts in texts.items()}
 
 
@@ -62,8 +54,8 @@ def who_is_behind(ctx: Context) -> None:
     st.caption(t(lang, "behind_caption"))
     if ctx.period is not None:
         st.caption(t(lang, "behind_period_caption", month=ctx.month_text))
-    alerts = data.alerts(ctx.access, ctx.account_id, ctx.month, None, ctx.team_id, None)
-    words = alerts_text(alerts, ctx) if not alerts.empty else {}
+    words = alerts_text(data.alerts(ctx.access, ctx.account_id, ctx.month, None, ctx.team_id, None, leads=False),
+                        data.lead_alert_counts(ctx.access, ctx.account_id, ctx.team_id), ctx)
     shown = ranking.assign(
         manager_link=[manager_url(ctx, int(m), str(n)) for m, n in zip(ranking["manager_id"], ranking["manager_name"],
                                                                        strict=True)],

@@ -127,7 +127,8 @@ def arguments(path: Path, account: int, month: date, teams: list[int | None],
         "account_id": [account], "month": [month], "pipeline": [pipeline], "pipeline_id": [pipeline],
         "until": [next_month(month)], "target_month": [next_month(month)], "period_type": ["quarter", "range"],
         "bounds": [quarter], "previous": [before], "wanted": [data.MANAGER_COLUMNS], "kpi_name": kpis,
-        "loss_reason_id": reasons, "team": teams, "manager": [m for m in managers if m is not None] or [None],
+        "loss_reason_id": reasons, "leads": [True, False], "team": teams,
+        "manager": [m for m in managers if m is not None] or [None],
     }
     for name, function in vars(data).items():
         if not inspect.isfunction(function) or function.__module__ != data.__name__ or name.startswith("_") \

@@ -20,6 +20,7 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from streamlit_app import columns, formatting
+from streamlit_app.labels import t
 from streamlit_app.navigation import PAGES
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
@@ -532,6 +533,14 @@ def test_first_screen_ranks_managers_most_behind_first(serving: Path) -> None:
     assert any(str(first["manager_name"]) in h.value for h in landed.subheader)
     texts = shown_text(at, "behind")
     assert all(str(v).strip() for v in texts["alerts_text"])
+    # a manager's lead alerts are counted by type (in SQL: a large account holds tens of thousands)
+    counts = mart(serving, "select manager_id, alert_type, count(*) as n from marts.mart_alerts"
+                  " where month_start is null and lead_id is not null and manager_id is not null group by all")
+    assert not counts.empty
+    words = dict(zip(ranked["manager_id"].astype(int), texts["alerts_text"].astype(str), strict=True))
+    for manager, kind, n in counts.itertuples(index=False):
+        if int(manager) in words:
+            assert f"{t('ru', kind)}: {formatting.number(n, 'ru')}" in words[int(manager)], (manager, kind)
 
 
 def test_manager_page_opens_on_the_manager_who_needs_help(serving: Path) -> None:
