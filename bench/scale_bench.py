@@ -4,10 +4,11 @@ leads), each step a real process on loopback, as a user runs it:
 1. `amokpi mock-api --size X --rate-limit 0`: the generate time it prints; its peak memory (generator + API,
    VmHWM) read at the end.
 2. `amokpi ingest --full-refresh` through the real dlt source over HTTP, unthrottled: seconds, rows/s, peak memory.
-3. `amokpi run` (unless --no-run): a no-change ingest, then validate, dbt build, publish, each step's time as the
+3. `amokpi validate` (unless --no-run): the GX suites over the raw tables as their own process: seconds, peak memory.
+4. `amokpi run` (unless --no-run): a no-change ingest, then validate, dbt build, publish, each step's time as the
    run prints it (`<== step done in N s`) and the run's peak memory (dbt included: it is a waited-for child).
-4. `POST /demo/change {"percent": 1, "seed": 2}`, then `amokpi run` again: the 1 %-change run.
-5. The warehouse file's size.
+5. `POST /demo/change {"percent": 1, "seed": 2}`, then `amokpi run` again: the 1 %-change run.
+6. The warehouse file's size.
 
 Peak memory is the kernel's high-water mark of the process and its waited-for children (wait4). Prints figures;
 asserts nothing about speed. XL needs ~4 GB free and ~45 minutes on two cores (README, "Benchmarks").
@@ -122,6 +123,10 @@ def bench(size: str, work: Path, with_run: bool) -> Table:
         table.add("ingest, full, unthrottled", full.seconds, f"{rows:,} rows, {rows / full.seconds:,.0f} rows/s",
                   full.peak_mb)
         if with_run:
+            checked = run([AMOKPI, "validate"], env)
+            suites = re.findall(r"^raw_\w+: \d+/\d+ expectations passed \((\d+) rows\)", checked.output, re.M)
+            table.add("`amokpi validate` (GX on the raw tables)", checked.seconds,
+                      f"{len(suites)} suites, {sum(map(int, suites)):,} rows checked", checked.peak_mb)
             for label, change in (("no-change", None), ("1 %-change", {"percent": 1, "seed": 2})):
                 if change:
                     answer = requests.post(base_url + "/demo/change", json=change, timeout=600,

@@ -1,7 +1,11 @@
 """Run the Great Expectations suites in expectations/suites/ against the DuckDB warehouse.
 
-GX 1.x has no working DuckDB datasource, so each table is read into pandas (read-only connection)
-and validated through GX's pandas datasource in an ephemeral context.
+GX validates through its SQL datasource (SQLAlchemy + duckdb-engine) in an ephemeral context: every
+expectation compiles to SQL that DuckDB runs where the data is (counts, a few sampled offending rows),
+so memory does not grow with the tables. GX's SQL engine ends each query's SQLAlchemy connection before
+it fetches the rows, which with duckdb-engine rolls back and discards the result (GX issue 11579); the
+connections GX gets are therefore cursors of one read-only DuckDB connection that take no part in
+transactions (`_ReadOnlyCursor`): a reader has nothing to commit or roll back.
 
 GX owns the raw layer: the shape and volume of what was loaded, checked before dbt runs (freshness is dbt's source
 freshness, which the quality gate runs and records beside these results).
@@ -9,11 +13,17 @@ Every invariant of the models (keys, not-nulls, ranges, grains) is a dbt test on
 checked once, by `dbt build`; a suite file over any other schema is not run here.
 
 A suite file names its `table` ("schema.table", in raw_amocrm) and may add:
-- `query`: SQL that builds the frame instead of reading the table whole (derived columns, daily counts);
+- `query`: SQL that GX validates instead of the table (derived columns, daily counts);
 - `parameters`: values that expectations use as `{"$PARAMETER": name}`, computed at validation time:
-  `{"values": sql}` (a list: the first column of every row), `{"value": sql}` (one scalar) or
+  `{"values": sql}` (a set: the first column of every row), `{"value": sql}` (one scalar) or
   `{"previous_run_rows": fraction}` (that fraction of the row count this suite saw in the last run
   without errors, read from marts.data_quality_runs; 0 when there is none).
+
+A `values` set stays in DuckDB: it can be as large as a table (every card id), and GX would copy it into
+every metric it computes and spell it out in every SQL statement. `expect_column_values_to_be_in_set` over
+such a set is handed to GX as `expect_column_values_to_not_be_in_set` over the column's values that are
+missing from the set (an anti-join in DuckDB: none when the data is good), which fails the same rows, so
+counts, samples and messages are those of the rule as written; Data Docs show the rule GX evaluated.
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ class SuiteError(ValueError):
 
 RAW_SCHEMA = "raw_amocrm"
 HISTORY_TABLE = "marts.data_quality_runs"
+DUCKDB_MEMORY_LIMIT = "400MB"  # DuckDB's share of validate's memory (GX itself takes ~0.4 GB)
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,14 @@ class Suite:
     @property
     def layer(self) -> str:
         return "raw" if self.table.split(".")[0] == RAW_SCHEMA else "marts"
+
+
+@dataclass(frozen=True)
+class ValueSet:
+    """A `values` parameter: the first column of `sql`'s rows (`size` of them), left in the warehouse."""
+
+    sql: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -212,35 +231,55 @@ def run_suites(warehouse: Path, suites_dir: Path = SUITES_DIR) -> ValidationRepo
         import great_expectations as gx  # slow import (~2 s): only when validating
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm noise in CLI/CI logs
-    datasource = context.data_sources.add_pandas("amokpi_warehouse")
-
     results = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        # GX's unique and compound-unique checks are hash aggregates over whole tables: beyond this DuckDB
+        # spills them to disk instead of growing with the table
+        con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm noise in CLI/CI logs
+        datasource = context.data_sources.add_sql(
+            "amokpi_warehouse", connection_string="duckdb:///:memory:",  # the dialect; the rows come from `con`
+            kwargs={"creator": lambda: _read_only_cursor(con)})
         for suite in suites:
             try:
                 params = _parameters(con, suite)
             except duckdb.Error as e:
                 results.append(_missing(suite, f"could not compute the suite's parameters: {_first_line(e)}"))
                 continue
-            gx_suite = gx.ExpectationSuite(name=suite.name, expectations=_build_expectations(suite, params))
             try:
-                df = _read_table(con, suite)
+                rows: int | None | str = _count_rows(con, suite)
             except duckdb.Error as e:
-                results.append(_missing(suite, f"could not read {suite.table}: {_first_line(e)}"))
+                rows = f"could not read {suite.table}: {_first_line(e)}"
+            readable = isinstance(rows, int)
+            gx_suite = gx.ExpectationSuite(name=suite.name, expectations=_build_expectations(
+                suite, params, con if readable else None))
+            if not readable:
+                results.append(_missing(suite, rows or f"table {suite.table} not found — run `amokpi ingest` first"))
                 continue
-            if df is None:
-                results.append(_missing(suite, f"table {suite.table} not found — run `amokpi ingest` first"))
-                continue
-            batch = (
-                datasource.add_dataframe_asset(suite.name)
-                .add_batch_definition_whole_dataframe("whole")
-                .get_batch(batch_parameters={"dataframe": df})
-            )
+            batch = (datasource.add_query_asset(suite.name, query=_select(suite))
+                     .add_batch_definition_whole_table("whole").get_batch())
             outcome = batch.validate(gx_suite, result_format="SUMMARY")
-            results.append(_suite_result(suite, gx_suite, outcome, rows=len(df), params=params))
+            results.append(_suite_result(suite, gx_suite, outcome, rows=rows, params=params))
     return ValidationReport(results)
+
+
+def _read_only_cursor(con: duckdb.DuckDBPyConnection) -> Any:
+    """A DB-API connection for SQLAlchemy: a cursor of `con` (its own connection to the same open
+    database) that ignores BEGIN/COMMIT/ROLLBACK, so a result outlives the SQLAlchemy connection."""
+    import duckdb_engine
+
+    class _ReadOnlyCursor(duckdb_engine.ConnectionWrapper):
+        def begin(self) -> None:
+            pass
+
+        def commit(self) -> None:
+            pass
+
+        def rollback(self) -> None:
+            pass
+
+    return _ReadOnlyCursor(con.cursor())
 
 
 def _first_line(e: BaseException) -> str:
@@ -252,7 +291,7 @@ def _parameters(con: duckdb.DuckDBPyConnection, suite: Suite) -> dict[str, Any]:
     for name, spec in suite.parameters.items():
         kind, arg = next(iter(spec.items()))
         if kind == "values":
-            values[name] = [_plain(r[0]) for r in con.execute(arg).fetchall()]
+            values[name] = ValueSet(arg, int(con.execute(f"select count(*) from ({arg})").fetchone()[0]))
         elif kind == "value":
             row = con.execute(arg).fetchone()
             values[name] = None if row is None else _plain(row[0])
@@ -288,31 +327,20 @@ def _missing(suite: Suite, message: str) -> SuiteResult:
     return SuiteResult(suite.name, suite.table, failures=[failure], checks=[check])
 
 
-def _read_table(con: duckdb.DuckDBPyConnection, suite: Suite) -> Any:
-    """The suite's table as a DataFrame (only the columns it checks), or None if the table is missing."""
+def _select(suite: Suite) -> str:
+    """What GX validates: the suite's query (wrapped: GX wants SELECT first, a query may start with WITH) or its
+    table (a query too: GX's table assets over a schema other than the connection's are deprecated)."""
     schema, table = suite.table.split(".")
-    if suite.query:
-        if not con.execute("select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-                           [schema, table]).fetchall():
-            return None
-        return con.execute(suite.query).df()
-    existing = [
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns"
-            " where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        ).fetchall()
-    ]
-    if not existing:
+    return f"select * from ({suite.query})" if suite.query else f'select * from "{schema}"."{table}"'
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection, suite: Suite) -> int | None:
+    """Rows of the suite's table (or of its query), or None if the table is missing."""
+    schema, table = suite.table.split(".")
+    if not con.execute("select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, table]).fetchall():
         return None
-    wanted = {c for exp in suite.expectations for c in _columns(exp.get("kwargs", {}))}
-    # Skip unchecked columns (JSON blobs) to keep memory down; a checked column that is absent is
-    # left for GX to report as "column does not exist". Table-shape expectations need everything.
-    whole = any(exp["type"].startswith("expect_table_column") for exp in suite.expectations)
-    columns = existing if whole or not wanted else [c for c in existing if c in wanted]
-    select = ", ".join(f'"{c}"' for c in columns)
-    return con.execute(f'select {select} from "{schema}"."{table}"').df()
+    return int(con.execute(f"select count(*) from ({_select(suite)})").fetchone()[0])
 
 
 def _columns(kwargs: dict[str, Any]) -> list[str]:
@@ -320,20 +348,53 @@ def _columns(kwargs: dict[str, Any]) -> list[str]:
     return [n for n in [*names, *kwargs.get("column_list", [])] if n]
 
 
-def _build_expectations(suite: Suite, params: dict[str, Any] | None = None) -> list[Any]:
+def _build_expectations(suite: Suite, params: dict[str, Any] | None = None,
+                        con: duckdb.DuckDBPyConnection | None = None) -> list[Any]:
     # Build each Expectation ourselves: gx.ExpectationSuite(expectations=[dict]) only logs and drops
     # an invalid configuration, which would silently validate less than the file says.
+    # `con`: the warehouse, to resolve `values` sets (None: the table cannot be read, build only to check).
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+    params = params or {}
     built = []
     for exp in suite.expectations:
         try:
-            kwargs = _substitute(exp.get("kwargs", {}), params or {})
-            config = ExpectationConfiguration(exp["type"], kwargs, meta=exp["meta"])
+            kind, kwargs = exp["type"], dict(exp.get("kwargs", {}))
+            value_set = params.get(_parameter_name(kwargs.get("value_set")))
+            if kind == "expect_column_values_to_be_in_set" and isinstance(value_set, ValueSet):
+                kind = "expect_column_values_to_not_be_in_set"
+                kwargs["value_set"] = _outside(con, suite, kwargs.get("column"), value_set) if con else []
+            kwargs = _substitute(kwargs, {k: _materialized(con, params[k]) for k in _parameter_names(kwargs)})
+            config = ExpectationConfiguration(kind, kwargs, meta=exp["meta"])
             built.append(config.to_domain_obj())
         except Exception as e:  # GX raises several unrelated types (not found, pydantic, invalid config)
             raise SuiteError(f"suite {suite.name}: invalid expectation {exp.get('type')}: {e}") from e
     return built
+
+
+def _parameter_name(value: Any) -> str | None:
+    return value["$PARAMETER"] if isinstance(value, dict) and set(value) == {"$PARAMETER"} else None
+
+
+def _outside(con: duckdb.DuckDBPyConnection, suite: Suite, column: Any, value_set: ValueSet) -> list[Any]:
+    """The distinct non-null values of `column` in what the suite validates that are not in `value_set`."""
+    try:
+        rows = con.execute(f"""
+            select distinct checked."{column}" from ({_select(suite)}) as checked
+            where checked."{column}" is not null
+              and not exists (select 1 from ({value_set.sql}) as allowed(value)
+                              where allowed.value = checked."{column}")
+        """).fetchall()
+    except duckdb.Error:  # no such column: GX reports it, as for any other expectation on it
+        return []
+    return [_plain(r[0]) for r in rows]
+
+
+def _materialized(con: duckdb.DuckDBPyConnection | None, value: Any) -> Any:
+    """A parameter's value for a kwarg GX evaluates itself: a `values` set as a list."""
+    if not isinstance(value, ValueSet):
+        return value
+    return [_plain(r[0]) for r in con.execute(value.sql).fetchall()] if con else []
 
 
 def _key(config: Any) -> str:
@@ -378,7 +439,7 @@ def _rule_value(value: Any, params: dict[str, Any]) -> str:
     if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
         name = value["$PARAMETER"]
         got = params.get(name)
-        return f"${name} ({len(got)} values)" if isinstance(got, list) else f"${name} ({_fmt(got)})"
+        return f"${name} ({got.size} values)" if isinstance(got, ValueSet) else f"${name} ({_fmt(got)})"
     return str(value)
 
 

@@ -102,6 +102,8 @@ def test_bad_leads_are_reported_with_column_and_values(tmp_path: Path, suites: P
     leads.loc[1, "id"] = 101  # duplicate id
     leads.loc[4, "price"] = -500
     leads.loc[3, "updated_at"] = leads.loc[3, "created_at"] - 100  # updated before created
+    leads.loc[2, "responsible_user_id"] = 99  # not a loaded user
+    leads.loc[2, "status_id"] = 999  # not a status of pipeline 7
 
     report = run_suites(make_warehouse(tmp_path, leads), suites)
 
@@ -111,6 +113,8 @@ def test_bad_leads_are_reported_with_column_and_values(tmp_path: Path, suites: P
         ("raw_leads", "expect_column_values_to_be_unique", "id"),
         ("raw_leads", "expect_column_values_to_be_between", "price"),
         ("raw_leads", "expect_column_pair_values_a_to_be_greater_than_b", "updated_at, created_at"),
+        ("raw_leads", "expect_column_values_to_be_in_set", "responsible_user_id"),
+        ("raw_leads", "expect_column_values_to_be_in_set", "pipeline_status"),
     }
     text = report.failures_text()
     assert "ERROR raw_leads (raw_amocrm.leads) expect_compound_columns_to_be_unique [account_id, id]: " in text
@@ -120,8 +124,12 @@ def test_bad_leads_are_reported_with_column_and_values(tmp_path: Path, suites: P
     assert "1 of 5 rows unexpected, e.g. -500\n" in text  # the null price (row 3) passes
     created = T0 + 3 * 3600
     assert f"e.g. (updated_at={created - 100}, created_at={created})" in text
+    # sets defined by SQL (checked in DuckDB) read as the rule in the suite file, with the set's size
+    assert ("expect_column_values_to_be_in_set [responsible_user_id]: expected value_set=$user_ids (3 values); "
+            "1 of 5 rows unexpected, e.g. 99\n") in text
+    assert "[pipeline_status]: expected value_set=$status_pairs (4 values); 1 of 5 rows unexpected, e.g. 7/999" in text
     n = n_expectations("raw_leads")
-    assert (f"raw_leads: {n - 4}/{n} expectations passed (5 rows); 3 errors; "
+    assert (f"raw_leads: {n - 6}/{n} expectations passed (5 rows); 5 errors; "
             "warnings: expect_column_values_to_be_unique(id)") in report.summary().splitlines()
 
 
