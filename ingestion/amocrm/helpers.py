@@ -19,6 +19,7 @@ from requests import RequestException
 from ingestion.amocrm.client import AmoCrmClient
 from ingestion.amocrm.errors import AmoCrmAccessError, AmoCrmError, MalformedPage
 from ingestion.amocrm.paging import Page, PagingGuard
+from ingestion.amocrm.prefetch import prefetched
 from ingestion.amocrm.progress import Progress
 from ingestion.amocrm.raw_schema import RAW_COLUMNS
 from ingestion.amocrm.records import problems, quarantine_row
@@ -91,9 +92,10 @@ class AccountReader:
     def isolated(self, name: str, rows: Callable[[], Iterator[Any]]) -> Iterator[Any]:
         """Run one resource; if it fails, stop just it: what it yielded loads, its cursor stays at
         what was read, the other resources go on, and the run reports it as incomplete. Access
-        errors (401, 402, 403) concern the whole account and stop the run."""
+        errors (401, 402, 403) concern the whole account and stop the run. The resource is read a
+        couple of pages ahead in a thread of its own (`prefetch`), so fetching overlaps dlt's writing."""
         try:
-            yield from rows()
+            yield from prefetched(rows(), name)
         except AmoCrmAccessError:
             raise
         except (AmoCrmError, RequestException) as error:
@@ -108,6 +110,10 @@ class AccountReader:
             self.tally.stopped_early(name, f"{error}; the next run fetches the rest")
 
     def checked(self, entity: str, page: Page, tally_as: str | None = None) -> Iterator[Any]:
+        yield from self.handed_on(entity, *self.split(entity, page), tally_as)
+
+    def split(self, entity: str, page: Page) -> tuple[list[dict], list[dict]]:
+        """The page's good records and the quarantine rows of the others: each record checked once."""
         good, bad = [], []
         for record in page.records:
             found = problems(entity, record)
@@ -115,6 +121,9 @@ class AccountReader:
                 bad.append(quarantine_row(entity, record, "; ".join(found), page.url, self.account_id))
             else:
                 good.append(record)
+        return good, bad
+
+    def handed_on(self, entity: str, good: list[dict], bad: list[dict], tally_as: str | None = None) -> Iterator[Any]:
         self.tally.page(tally_as or entity, len(good), len(bad))
         if good:
             yield self.with_account(good)
@@ -157,14 +166,15 @@ class AccountReader:
                 break
             records = (body.get("_embedded") or {}).get(key) or []
             guard.check(records)
-            stamps = [r[cursor_field] for r in records if isinstance(r, dict) and not problems(entity, r)]
-            if stamps != sorted(stamps):
-                raise AmoCrmError(f"{path} did not return records in {cursor_field} order; paging by it is unsafe")
-            if tag is not None:
+            if tag is not None:  # tags never touch the cursor or a checked field
                 for record in records:
                     if isinstance(record, dict):
                         tag(record)
-            yield from self.checked(entity, Page(number, records, False, path), name)
+            good, bad = self.split(entity, Page(number, records, False, path))
+            stamps = [r[cursor_field] for r in good]
+            if stamps != sorted(stamps):
+                raise AmoCrmError(f"{path} did not return records in {cursor_field} order; paging by it is unsafe")
+            yield from self.handed_on(entity, good, bad, name)
             if not (body.get("_links") or {}).get("next") or not records:
                 break
             newest = max(stamps, default=cursor)
