@@ -9,6 +9,8 @@ what is missing for the next run to fetch.
 
 from __future__ import annotations
 
+import json
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -125,6 +127,10 @@ class AccountReader:
 
     def handed_on(self, entity: str, good: list[dict], bad: list[dict], tally_as: str | None = None) -> Iterator[Any]:
         self.tally.page(tally_as or entity, len(good), len(bad))
+        yield from self.items(good, bad)
+
+    def items(self, good: list[dict], bad: list[dict]) -> Iterator[Any]:
+        """What dlt gets of a checked page: its good records, then its quarantine rows."""
         if good:
             yield self.with_account(good)
         if bad:
@@ -183,17 +189,22 @@ class AccountReader:
 
     def tasks(self, start: int) -> Iterator[Any]:
         """amoCRM cannot order tasks by updated_at, so a page read later may hold older changes:
-        hold the run's pages and load none if one is unreadable, or the cursor would skip it."""
-        pages = []
-        try:
-            for page in self.client.pages("/api/v4/tasks", "tasks", {"filter[updated_at][from]": start},
-                                          PAGE_LIMIT, guard=self.client.guard("tasks")):
-                pages.append(list(self.checked("tasks", page)))
-        except MalformedPage as error:
-            yield self.broken_page("tasks", error)
-            return
-        for items in pages:
-            yield from items
+        hold the run's pages and load none if one is unreadable, or the cursor would skip it. They are
+        held on disk, a line of JSON a page (ASCII-escaped: every parsed value round-trips exactly), so
+        memory stays one page whatever the account's size."""
+        with tempfile.TemporaryFile(prefix="amokpi-tasks-") as held:
+            try:
+                for page in self.client.pages("/api/v4/tasks", "tasks", {"filter[updated_at][from]": start},
+                                              PAGE_LIMIT, guard=self.client.guard("tasks")):
+                    good, bad = self.split("tasks", page)
+                    self.tally.page("tasks", len(good), len(bad))
+                    held.write(json.dumps([good, bad]).encode() + b"\n")
+            except MalformedPage as error:
+                yield self.broken_page("tasks", error)
+                return
+            held.seek(0)
+            for line in held:  # as many lines as pages were read (bounded by the paging guard)
+                yield from self.items(*json.loads(line))
         self.tally.done("tasks")
 
     def events(self, start: int) -> Iterator[Any]:
