@@ -3,7 +3,10 @@ leads), each step a real process on loopback, as a user runs it:
 
 1. `amokpi mock-api --size X --rate-limit 0`: the generate time it prints; its peak memory (generator + API,
    VmHWM) read at the end.
-2. `amokpi ingest --full-refresh` through the real dlt source over HTTP, unthrottled: seconds, rows/s, peak memory.
+2. `amokpi ingest --full-refresh` through the real dlt source over HTTP, unthrottled: seconds, rows/s, peak memory;
+   then the same pages read by a bare `requests` + `json.loads` loop and (at S, `--dlt-defaults`) by dlt's
+   `rest_api` source with its defaults (bench/ingest_baselines.py), and the ratios ingest ÷ bare fetch and
+   ingest ÷ dlt defaults.
 3. `amokpi validate` (unless --no-run): the GX suites over the raw tables as their own process: seconds, peak memory.
 4. `amokpi run` (unless --no-run): a no-change ingest, then validate, dbt build, publish, each step's time as the
    run prints it (`<== step done in N s`) and the run's peak memory (dbt included: it is a waited-for child).
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import re
 import signal
@@ -32,6 +36,7 @@ from pathlib import Path
 import requests
 
 AMOKPI = str(Path(sys.executable).with_name("amokpi"))
+BASELINES = Path(__file__).with_name("ingest_baselines.py")
 TOKEN = "demo-token"
 
 
@@ -40,6 +45,7 @@ class Step:
     seconds: float
     peak_mb: float
     output: str
+    cpu_seconds: float = 0.0  # user + system, with waited-for children: what a busy machine does not inflate
 
     def step_times(self) -> dict[str, float]:
         return {m.group(1): float(m.group(2)) for m in re.finditer(r"<== (.+?) done in ([\d.]+)s", self.output)}
@@ -79,7 +85,7 @@ def run(args: list[str], env: dict[str, str]) -> Step:
     text = "".join(output)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args[1:])} failed ({proc.returncode}):\n{text[-4000:]}")
-    return Step(time.monotonic() - started, usage.ru_maxrss / 1024, text)
+    return Step(time.monotonic() - started, usage.ru_maxrss / 1024, text, usage.ru_utime + usage.ru_stime)
 
 
 def peak_mb(pid: int) -> float:
@@ -89,7 +95,41 @@ def peak_mb(pid: int) -> float:
     return 0.0
 
 
-def bench(size: str, work: Path, with_run: bool) -> Table:
+def baseline(kind: str, base_url: str, work: Path) -> tuple[dict[str, float], Step]:
+    """One yardstick of bench/ingest_baselines.py in its own process: its figures and its peak memory."""
+    step = run([sys.executable, str(BASELINES), kind, base_url, TOKEN, str(work)], dict(os.environ))
+    return json.loads(step.output.strip().splitlines()[-1]), step
+
+
+def compare_ingest(table: Table, ingest: Step, base_url: str, work: Path, with_dlt_defaults: bool) -> None:
+    """The ingest's rate against a bare fetch + json.loads of the same pages, and against dlt's rest_api
+    with its defaults, each as records/s over its own reading time (interpreter start and imports left out
+    of all three). Run after the ingest, so the demo API's per-listing selections are warm for them, not
+    for the ingest: the ratios lean against the ingest, if anything. CPU seconds (whole processes, imports
+    included) are printed too: on a busy machine they move far less than wall time."""
+    found = re.search(r"ingest: (\d+) rows .* in ([\d.]+)s", ingest.output)
+    if not found:
+        table.add("ingest ÷ bare fetch", "", "no ingest figure printed")
+        return
+    rate = int(found.group(1)) / float(found.group(2))
+    bare, step = baseline("bare", base_url, work)
+    bare_rate = bare["records"] / bare["seconds"]
+    table.add("bare fetch (requests + json.loads)", bare["seconds"],
+              f"{bare['records']:,} records, {bare_rate:,.0f} records/s, {step.cpu_seconds:,.1f} CPU-s", step.peak_mb)
+    table.add("**ingest ÷ bare fetch**", "", f"**{rate / bare_rate:.2f}** ({rate:,.0f} ÷ {bare_rate:,.0f} records/s; "
+              f"target ≥ 0.50); CPU: bare ÷ ingest {step.cpu_seconds / max(ingest.cpu_seconds, 1e-9):.2f}")
+    if not with_dlt_defaults:
+        return
+    defaults, step = baseline("dlt", base_url, work)
+    defaults_rate = defaults["records"] / defaults["seconds"]
+    table.add("dlt rest_api, defaults", defaults["seconds"],
+              f"{defaults['records']:,} records, {defaults_rate:,.0f} records/s, {step.cpu_seconds:,.1f} CPU-s",
+              step.peak_mb)
+    table.add("**ingest ÷ dlt defaults**", "", f"**{rate / defaults_rate:.2f}** ({rate:,.0f} ÷ "
+              f"{defaults_rate:,.0f} records/s)")
+
+
+def bench(size: str, work: Path, with_run: bool, with_dlt_defaults: bool) -> Table:
     table = Table(size)
     server = subprocess.Popen([AMOKPI, "mock-api", "--size", size, "--port", "0", "--rate-limit", "0",
                                "--token", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -120,8 +160,9 @@ def bench(size: str, work: Path, with_run: bool) -> Table:
             env.pop(name, None)
         full = run([AMOKPI, "ingest", "--full-refresh"], env)
         rows = full.rows()
-        table.add("ingest, full, unthrottled", full.seconds, f"{rows:,} rows, {rows / full.seconds:,.0f} rows/s",
-                  full.peak_mb)
+        table.add("ingest, full, unthrottled", full.seconds, f"{rows:,} rows, {rows / full.seconds:,.0f} rows/s, "
+                  f"{full.cpu_seconds:,.1f} CPU-s", full.peak_mb)
+        compare_ingest(table, full, base_url, work / size, with_dlt_defaults)
         if with_run:
             checked = run([AMOKPI, "validate"], env)
             suites = re.findall(r"^raw_\w+: \d+/\d+ expectations passed \((\d+) rows\)", checked.output, re.M)
@@ -149,12 +190,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sizes", nargs="*", default=["S", "M"], help="S, M, L, XL (default: S M)")
     parser.add_argument("--no-run", action="store_true", help="generate and ingest only (no validate/build/publish)")
+    parser.add_argument("--dlt-defaults", default="S", metavar="SIZES",
+                        help="sizes at which to time dlt's rest_api defaults too (default: S; it needs ~10 GB "
+                             "of memory at S, most of it DuckDB loading its INSERT files)")
     args = parser.parse_args()
     tables = []
     with tempfile.TemporaryDirectory(prefix="amokpi-scale-") as tmp:
         for size in [s.upper() for s in args.sizes]:
             print(f"== size {size} ...", flush=True)
-            tables.append(bench(size, Path(tmp), not args.no_run))
+            tables.append(bench(size, Path(tmp), not args.no_run,
+                                size in args.dlt_defaults.upper().split()))
             tables[-1].print()
     print("## scalable demo account, all sizes")
     for table in tables:

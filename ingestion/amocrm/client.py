@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -22,8 +24,9 @@ from urllib.parse import urljoin, urlsplit
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from requests import ConnectionError as RequestsConnectionError
-from requests import HTTPError, Response
+from requests import HTTPError, Response, Session
 from requests.auth import AuthBase
+from requests.utils import get_environ_proxies
 
 from ingestion.amocrm.errors import AmoCrmAccessError, AmoCrmError, EndlessListing, MalformedPage
 from ingestion.amocrm.paging import Page, PagingGuard
@@ -48,7 +51,8 @@ def _json_or_none(response: Response) -> Any:
     if not hasattr(response, "_amokpi_json"):
         body, error, retry = None, None, False
         try:
-            body = response.json() if response.content else None
+            # the standard library's decoder: requests' json() prefers simplejson (installed with dlt), slower
+            body = json.loads(response.content) if response.content else None
             if _deeper_than(body, MAX_JSON_DEPTH):
                 body, error = None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
         except RecursionError:  # the decoder gives up on absurd nesting: the page is malformed
@@ -61,15 +65,22 @@ def _json_or_none(response: Response) -> Any:
     return response._amokpi_json  # type: ignore[attr-defined]
 
 
+_CONTAINERS = (dict, list)  # what json.loads builds (exact types: no subclass checks needed)
+
+
 def _deeper_than(value: Any, limit: int) -> bool:
-    """Iterative, containers only: nesting that dlt's normalizer could not serialize is refused here."""
-    stack = [(value, 1)] if isinstance(value, dict | list) else []
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
+    """Whether containers nest more than `limit` deep (the root container is depth 1): nesting that dlt's
+    normalizer could not serialize is refused here. Recursion at most `limit` frames deep, and it returns
+    as soon as a container is found with no room left: a page costs one visit per container."""
+    if type(value) not in _CONTAINERS:
+        return False
+    return limit < 1 or _no_room_below(value, limit - 1)
+
+
+def _no_room_below(node: dict | list, room: int) -> bool:
+    for child in node.values() if type(node) is dict else node:
+        if type(child) in _CONTAINERS and (room < 1 or _no_room_below(child, room - 1)):
             return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
 
 
@@ -98,6 +109,18 @@ def _check_response(response: Response, *args: Any, **kwargs: Any) -> None:
         raise HTTPError(f"amoCRM answered {response.status_code} for {path_of(response.url)}", response=response)
 
 
+def _settle_environment(session: Session, base_url: str) -> None:
+    """Read what `requests` would take from the environment (HTTP(S)_PROXY/NO_PROXY for the account's
+    origin, REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE) once, instead of on every request: every request of the
+    session goes to that one origin (redirects elsewhere are refused), so the answer cannot differ.
+    No netrc either way: the session always carries the account's own auth."""
+    session.proxies.update(get_environ_proxies(base_url, no_proxy=None))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    session.trust_env = False
+
+
 class AmoCrmClient:
     def __init__(self, base_url: str, auth: AuthBase, requests_per_second: float = 7.0,
                  request_timeout: float = 60.0, request_max_attempts: int = 5,
@@ -114,8 +137,10 @@ class AmoCrmClient:
             retry_condition=_broken_json,
         ).session
         session.max_redirects = 3  # same-origin only (see _check_response)
+        _settle_environment(session, self.base_url)
         self.adapter = ThrottledAdapter(RateLimiter(requests_per_second), deadline_seconds=request_deadline,
-                                        max_response_bytes=max_response_bytes, pool_maxsize=8)
+                                        max_response_bytes=max_response_bytes, pool_maxsize=16)
+        # a connection per resource reading at once (each reads ahead in its own thread: helpers.isolated)
         session.mount("http://", self.adapter)
         session.mount("https://", self.adapter)
         self.rest = RESTClient(base_url=self.base_url, auth=auth, session=session,

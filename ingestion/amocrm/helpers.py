@@ -9,6 +9,8 @@ what is missing for the next run to fetch.
 
 from __future__ import annotations
 
+import json
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,6 +21,7 @@ from requests import RequestException
 from ingestion.amocrm.client import AmoCrmClient
 from ingestion.amocrm.errors import AmoCrmAccessError, AmoCrmError, MalformedPage
 from ingestion.amocrm.paging import Page, PagingGuard
+from ingestion.amocrm.prefetch import prefetched
 from ingestion.amocrm.progress import Progress
 from ingestion.amocrm.raw_schema import RAW_COLUMNS
 from ingestion.amocrm.records import problems, quarantine_row
@@ -91,9 +94,10 @@ class AccountReader:
     def isolated(self, name: str, rows: Callable[[], Iterator[Any]]) -> Iterator[Any]:
         """Run one resource; if it fails, stop just it: what it yielded loads, its cursor stays at
         what was read, the other resources go on, and the run reports it as incomplete. Access
-        errors (401, 402, 403) concern the whole account and stop the run."""
+        errors (401, 402, 403) concern the whole account and stop the run. The resource is read a
+        couple of pages ahead in a thread of its own (`prefetch`), so fetching overlaps dlt's writing."""
         try:
-            yield from rows()
+            yield from prefetched(rows(), name)
         except AmoCrmAccessError:
             raise
         except (AmoCrmError, RequestException) as error:
@@ -108,6 +112,10 @@ class AccountReader:
             self.tally.stopped_early(name, f"{error}; the next run fetches the rest")
 
     def checked(self, entity: str, page: Page, tally_as: str | None = None) -> Iterator[Any]:
+        yield from self.handed_on(entity, *self.split(entity, page), tally_as)
+
+    def split(self, entity: str, page: Page) -> tuple[list[dict], list[dict]]:
+        """The page's good records and the quarantine rows of the others: each record checked once."""
         good, bad = [], []
         for record in page.records:
             found = problems(entity, record)
@@ -115,7 +123,14 @@ class AccountReader:
                 bad.append(quarantine_row(entity, record, "; ".join(found), page.url, self.account_id))
             else:
                 good.append(record)
+        return good, bad
+
+    def handed_on(self, entity: str, good: list[dict], bad: list[dict], tally_as: str | None = None) -> Iterator[Any]:
         self.tally.page(tally_as or entity, len(good), len(bad))
+        yield from self.items(good, bad)
+
+    def items(self, good: list[dict], bad: list[dict]) -> Iterator[Any]:
+        """What dlt gets of a checked page: its good records, then its quarantine rows."""
         if good:
             yield self.with_account(good)
         if bad:
@@ -157,14 +172,15 @@ class AccountReader:
                 break
             records = (body.get("_embedded") or {}).get(key) or []
             guard.check(records)
-            stamps = [r[cursor_field] for r in records if isinstance(r, dict) and not problems(entity, r)]
-            if stamps != sorted(stamps):
-                raise AmoCrmError(f"{path} did not return records in {cursor_field} order; paging by it is unsafe")
-            if tag is not None:
+            if tag is not None:  # tags never touch the cursor or a checked field
                 for record in records:
                     if isinstance(record, dict):
                         tag(record)
-            yield from self.checked(entity, Page(number, records, False, path), name)
+            good, bad = self.split(entity, Page(number, records, False, path))
+            stamps = [r[cursor_field] for r in good]
+            if stamps != sorted(stamps):
+                raise AmoCrmError(f"{path} did not return records in {cursor_field} order; paging by it is unsafe")
+            yield from self.handed_on(entity, good, bad, name)
             if not (body.get("_links") or {}).get("next") or not records:
                 break
             newest = max(stamps, default=cursor)
@@ -173,17 +189,22 @@ class AccountReader:
 
     def tasks(self, start: int) -> Iterator[Any]:
         """amoCRM cannot order tasks by updated_at, so a page read later may hold older changes:
-        hold the run's pages and load none if one is unreadable, or the cursor would skip it."""
-        pages = []
-        try:
-            for page in self.client.pages("/api/v4/tasks", "tasks", {"filter[updated_at][from]": start},
-                                          PAGE_LIMIT, guard=self.client.guard("tasks")):
-                pages.append(list(self.checked("tasks", page)))
-        except MalformedPage as error:
-            yield self.broken_page("tasks", error)
-            return
-        for items in pages:
-            yield from items
+        hold the run's pages and load none if one is unreadable, or the cursor would skip it. They are
+        held on disk, a line of JSON a page (ASCII-escaped: every parsed value round-trips exactly), so
+        memory stays one page whatever the account's size."""
+        with tempfile.TemporaryFile(prefix="amokpi-tasks-") as held:
+            try:
+                for page in self.client.pages("/api/v4/tasks", "tasks", {"filter[updated_at][from]": start},
+                                              PAGE_LIMIT, guard=self.client.guard("tasks")):
+                    good, bad = self.split("tasks", page)
+                    self.tally.page("tasks", len(good), len(bad))
+                    held.write(json.dumps([good, bad]).encode() + b"\n")
+            except MalformedPage as error:
+                yield self.broken_page("tasks", error)
+                return
+            held.seek(0)
+            for line in held:  # as many lines as pages were read (bounded by the paging guard)
+                yield from self.items(*json.loads(line))
         self.tally.done("tasks")
 
     def events(self, start: int) -> Iterator[Any]:

@@ -140,6 +140,10 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
         # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
         # PostgreSQL loads parquet only through ADBC; there dlt's default (INSERT statements) is used
         file_format = "parquet" if target() == "duckdb" else None
+        # the source's intermediate files (jsonl, read once by normalize moments later) uncompressed:
+        # gzip cost more CPU than anything else in extract (DECISIONLOG 2026-12-02, a lean ingest);
+        # dlt resolves the writer's settings in the source's section while it extracts
+        os.environ.setdefault("SOURCES__AMOCRM__DATA_WRITER__DISABLE_COMPRESSION", "true")
         pipeline.run(source, loader_file_format=file_format, refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_why(exc, warehouse)}") from exc
