@@ -652,12 +652,17 @@ class DemoApi:
         chunk = records[(page - 1) * limit : page * limit]
         if not chunk:
             return 204, None
-        flat = {k: v[0] for k, v in query.items() if k != "page"}
-        links = {"self": {"href": f"{path}?{urlencode({**flat, 'page': page})}"}}
+        # a repeated filter (filter[note_type][]) keeps every value in the links
+        rest = {k: v for k, v in query.items() if k != "page"}
+
+        def href(number: int) -> dict[str, str]:
+            return {"href": f"{path}?{urlencode({**rest, 'page': [number]}, doseq=True)}"}
+
+        links = {"self": href(page)}
         if len(chunk) == limit:  # amoCRM links a next page whenever this one is full
-            links["next"] = {"href": f"{path}?{urlencode({**flat, 'page': page + 1})}"}
+            links["next"] = href(page + 1)
         if page > 1:
-            links["prev"] = {"href": f"{path}?{urlencode({**flat, 'page': page - 1})}"}
+            links["prev"] = href(page - 1)
         if self.faults.omit_page_number:
             return 200, {"_links": links, "_embedded": {key: chunk}}
         return 200, {"_page": page, "_links": links, "_embedded": {key: chunk}}

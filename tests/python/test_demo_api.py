@@ -14,6 +14,28 @@ def get(server: DemoApiServer, path: str, token: str | None = "default", **param
     return requests.get(server.base_url + path, params=params, headers=headers, timeout=10)
 
 
+def test_next_link_keeps_every_value_of_a_repeated_filter(demo_api: DemoApiServer) -> None:
+    """`filter[note_type][]` twice: following `_links.next` reads both types, as page numbers do."""
+    kinds = ["call_in", "call_out"]
+    params = {"filter[note_type][]": kinds, "limit": 50}
+    headers = {"Authorization": f"Bearer {demo_api.token}"}
+    by_number, page = [], 1
+    while (response := requests.get(demo_api.base_url + "/api/v4/leads/notes", params={**params, "page": page},
+                                    headers=headers, timeout=10)).status_code == 200:
+        by_number += response.json()["_embedded"]["notes"]
+        page += 1
+    assert page > 2 and {n["note_type"] for n in by_number} == set(kinds)
+    by_link, url = [], demo_api.base_url + "/api/v4/leads/notes"
+    first = requests.get(url, params=params, headers=headers, timeout=10)
+    while first.status_code == 200 and len(by_link) < len(by_number) + 50:
+        body = first.json()
+        by_link += body["_embedded"]["notes"]
+        if "next" not in body["_links"]:
+            break
+        first = requests.get(body["_links"]["next"]["href"], headers=headers, timeout=10)
+    assert [n["id"] for n in by_link] == [n["id"] for n in by_number]
+
+
 def test_bearer_token_is_required(demo_api: DemoApiServer) -> None:
     for token in (None, "wrong"):
         response = get(demo_api, "/api/v4/leads", token=token)
