@@ -26,6 +26,7 @@ from amokpi.settings import (
     RAW_DATASET,
     demo_seeds,
     postgres_credentials,
+    report_path,
     target,
     warehouse_path,
 )
@@ -33,7 +34,7 @@ from ingestion.amocrm import RAW_COLUMNS, amocrm_source
 from ingestion.amocrm.client import AmoCrmError
 from ingestion.amocrm.oauth import OAuthError
 from ingestion.amocrm.progress import Progress
-from ingestion.pipeline import locks
+from ingestion.pipeline import build_state, locks
 from ingestion.pipeline.preflight import explain
 from ingestion.pipeline.processes import run_child
 
@@ -224,19 +225,29 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
                          f"and {dbt_target_dir() / 'run_results.json'}")
 
 
-def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True) -> None:
+def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True,
+          full_refresh: bool = False) -> None:
     """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs.
     `with_tests=False` builds seeds and models only (for warehouses built as test fixtures, whose
     subject is not the dbt tests: each invariant is owned by one test run, not by every fixture).
     dbt's unit tests are left out either way: they test the SQL, not the data, so they run once in
-    `make test` (tests/python/test_known_answer.py) and in an analyst's own `dbt build`, not nightly."""
+    `make test` (tests/python/test_known_answer.py) and in an analyst's own `dbt build`, not nightly.
+    `full_refresh`: rebuild the incremental models from scratch (dbt's --full-refresh)."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
     skip = ["--exclude-resource-type", "unit_test"] + ([] if with_tests else ["--exclude-resource-type", "test"])
+    if target() == "duckdb":  # a build that fails half-way leaves marts the recorded fingerprint does not describe
+        build_state.forget(warehouse)
     try:
-        run_dbt("build", warehouse, *skip)
+        run_dbt("build", warehouse, *skip, *(["--full-refresh"] if full_refresh else []))
     finally:
         record_dbt_results(warehouse, run_id, since=started)
+
+
+def build_fingerprint_arguments() -> list[str]:
+    """What a build depends on besides the raw data and the project's files: the engine and the vars
+    `dbt_args` passes (not the paths: a build made in another target folder is the same build)."""
+    return [target(), "demo_seeds" if demo_seeds() else ""]
 
 
 def source_freshness(warehouse: Path | None = None, run_id: str | None = None) -> int:
@@ -312,6 +323,17 @@ class QualityGate:
         self.run_id = run_id or new_run_id()
         self.reports: list[ValidationReport] = []
         self.build_error: StepFailed | None = None
+        self.fingerprint: str | None = None
+
+    def unchanged(self) -> bool:
+        """True when the raw data, the dbt project, its arguments and the versions are those of the last build
+        that passed and was published, and its serving copy is in place: building again would make the same marts.
+        Remembers the fingerprint, so publish() can record it."""
+        from amokpi.settings import serving_path
+
+        self.fingerprint = build_state.fingerprint(self.warehouse, build_fingerprint_arguments())
+        return (build_state.recorded(self.warehouse) == self.fingerprint
+                and serving_path(self.warehouse).exists() and report_path(self.warehouse).exists())
 
     def validate_raw(self) -> ValidationReport:
         report = check(self.warehouse, self.run_id)
@@ -322,10 +344,10 @@ class QualityGate:
         """dbt source freshness, recorded with the run; it never stops publishing (see source_freshness)."""
         return source_freshness(self.warehouse, self.run_id)
 
-    def build(self) -> None:
+    def build(self, full_refresh: bool = False) -> None:
         """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule."""
         try:
-            build(self.warehouse, self.run_id)
+            build(self.warehouse, self.run_id, full_refresh=full_refresh)
         except StepFailed as exc:
             self.build_error = exc
             self._docs()
@@ -357,7 +379,10 @@ class QualityGate:
         if self.build_error is not None or self.errors:
             raise StepFailed(f"data quality errors in run {self.run_id}; not published: "
                              f"the report keeps the last good data\n{text}")
-        return publish(self.warehouse)
+        published = publish(self.warehouse)
+        if self.fingerprint is not None:  # taken before this build, which read exactly that raw data
+            build_state.record(self.warehouse, self.fingerprint)
+        return published
 
 
 def republish(warehouse: Path | None = None) -> Path:
@@ -370,6 +395,7 @@ def republish(warehouse: Path | None = None) -> Path:
     from expectations.results import write as write_results
 
     gate = QualityGate(warehouse)
+    build_state.forget(gate.warehouse)  # an analyst's own build (other vars, say): the next run builds again
     results = dbt_target_dir() / "run_results.json"
     if not results.exists():
         raise StepFailed(f"no dbt results at {results}: run `dbt build` (or `amokpi build`) first")
