@@ -13,25 +13,28 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from amokpi.settings import DBT_PROFILES_DIR, PROJECT_ROOT, RAW_DATASET
+from amokpi.settings import PROJECT_ROOT, RAW_DATASET
 
 STATE_SCHEMA = "amokpi_state"
 STATE_TABLE = f"{STATE_SCHEMA}.build_fingerprint"
 
 # what dbt reads besides the warehouse (dbt_project.yml's paths)
-PROJECT_PATHS = ("dbt_project.yml", "models", "dbt_project/macros", "dbt_project/seeds", "tests/dbt",
-                 "dbt_project/snapshots", "dbt_project/analyses")
+PROJECT_PATHS = ("dbt_project.yml", "dbt_project/profiles.yml", "models", "dbt_project/macros", "dbt_project/seeds",
+                 "tests/dbt", "dbt_project/snapshots", "dbt_project/analyses")
 VERSIONED = ("amokpi", "dbt-core", "dbt-duckdb", "duckdb")
 
 
 def project_digest(root: Path = PROJECT_ROOT) -> str:
     """sha256 over the path and bytes of every file dbt reads, in a fixed order."""
     digest = hashlib.sha256()
-    files = [DBT_PROFILES_DIR / "profiles.yml"]
+    files: list[Path] = []
     for name in PROJECT_PATHS:
         path = root / name
         files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
@@ -46,12 +49,12 @@ def project_digest(root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()
 
 
-def raw_digest(con: duckdb.DuckDBPyConnection) -> str:
-    """sha256 of each raw table's row count and the sum of its rows' hashes (dlt's columns excluded)."""
+def table_digests(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
+    """Each raw table's row count and the sum of its rows' hashes (dlt's columns excluded)."""
     tables = [name for (name,) in con.execute(
         "select table_name from information_schema.tables where table_schema = ? and table_name not like '\\_dlt%' "
         "escape '\\' order by table_name", [RAW_DATASET]).fetchall()]
-    digest = hashlib.sha256()
+    digests = {}
     for table in tables:
         columns = [name for (name,) in con.execute(
             "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
@@ -60,20 +63,74 @@ def raw_digest(con: duckdb.DuckDBPyConnection) -> str:
         count, total = con.execute(
             f'select count(*), sum(hash(row_data)) from (select {selected} from "{RAW_DATASET}"."{table}") as row_data'
         ).fetchone()
-        digest.update(f"{table}:{','.join(columns)}:{count}:{total}\0".encode())
-    return digest.hexdigest()
+        digests[table] = (int(count), hashlib.sha256(f"{','.join(columns)}:{total}".encode()).hexdigest())
+    return digests
 
 
-def fingerprint(warehouse: Path, dbt_arguments: list[str]) -> str:
-    """The fingerprint of a build made now from this warehouse's raw data with these dbt arguments."""
+def raw_digest(con: duckdb.DuckDBPyConnection) -> str:
+    return hashlib.sha256(json.dumps(table_digests(con), sort_keys=True).encode()).hexdigest()
+
+
+# raw tables a build only reads rows of; any other (users, pipelines, statuses, account, custom fields, loss
+# reasons, task types) is reference data every model may join to: a change there rebuilds from scratch
+FACT_TABLES = frozenset({"leads", "deleted_leads", "contacts", "companies", "notes", "events", "tasks", "quarantine"})
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """What a build made now would be made from."""
+
+    tables: dict[str, tuple[int, str]]
+    project: str
+    arguments: str
+    newest_load_id: str | None  # the newest completed dlt load: later loads are what the next build has to add
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps([self.tables, self.project, self.arguments], sort_keys=True).encode()
+                              ).hexdigest()
+
+    def to_json(self) -> str:
+        return json.dumps({"tables": self.tables, "project": self.project, "arguments": self.arguments,
+                           "newest_load_id": self.newest_load_id}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> BuildState:
+        data = json.loads(text)
+        return cls({k: (int(v[0]), str(v[1])) for k, v in data["tables"].items()}, data["project"],
+                   data["arguments"], data.get("newest_load_id"))
+
+    def changed_since(self, last: BuildState) -> str | None:
+        """The load id after which the raw rows a build must add arrived, when only fact tables gained or
+        changed rows since `last` (the incremental models then recompute what those rows touch); None when
+        a build must start from scratch: other code, seeds or vars, changed reference data, or a fact table
+        with fewer rows than before (raw tables reloaded with --full-refresh: merged rows never vanish)."""
+        if not re.fullmatch(r"[0-9.]+", last.newest_load_id or "") or \
+                (self.project, self.arguments) != (last.project, last.arguments):
+            return None
+        for table in set(self.tables) | set(last.tables):
+            now, before = self.tables.get(table), last.tables.get(table)
+            if now == before:
+                continue
+            if table not in FACT_TABLES or now is None or before is None or now[0] < before[0]:
+                return None
+        return last.newest_load_id
+
+
+def measure(warehouse: Path, dbt_arguments: list[str]) -> BuildState:
+    """The state of a build made now from this warehouse's raw data with these dbt arguments."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        raw = raw_digest(con)
+        tables = table_digests(con)
+        has_loads = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                                "and table_name = '_dlt_loads'", [RAW_DATASET]).fetchone()[0]
+        newest = con.execute(f'select max(load_id) from "{RAW_DATASET}"._dlt_loads where status = 0'
+                             ).fetchone()[0] if has_loads else None
     arguments = hashlib.sha256("\0".join(dbt_arguments).encode()).hexdigest()
-    return hashlib.sha256(f"{raw}\0{project_digest()}\0{arguments}".encode()).hexdigest()
+    return BuildState(tables, project_digest(), arguments, newest)
 
 
-def recorded(warehouse: Path) -> str | None:
-    """The fingerprint of the last successful, published build, if the warehouse holds one."""
+def recorded(warehouse: Path) -> BuildState | None:
+    """The state of the last successful, published build, if the warehouse holds one."""
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -81,15 +138,18 @@ def recorded(warehouse: Path) -> str | None:
                             "and table_name = 'build_fingerprint'", [STATE_SCHEMA]).fetchone()
         if not found or not found[0]:
             return None
-        row = con.execute(f"select fingerprint from {STATE_TABLE}").fetchone()
-    return row[0] if row else None
+        try:
+            row = con.execute(f"select state from {STATE_TABLE}").fetchone()
+            return BuildState.from_json(row[0]) if row else None
+        except (duckdb.Error, ValueError, KeyError, TypeError):  # written by another version: build from scratch
+            return None
 
 
-def record(warehouse: Path, value: str) -> None:
+def record(warehouse: Path, state: BuildState) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"create schema if not exists {STATE_SCHEMA}")
-        con.execute(f"create or replace table {STATE_TABLE} (fingerprint varchar not null)")
-        con.execute(f"insert into {STATE_TABLE} values (?)", [value])
+        con.execute(f"create or replace table {STATE_TABLE} (fingerprint varchar not null, state varchar not null)")
+        con.execute(f"insert into {STATE_TABLE} values (?, ?)", [state.fingerprint, state.to_json()])
 
 
 def forget(warehouse: Path) -> None:
