@@ -83,7 +83,12 @@ class BuildState:
     tables: dict[str, tuple[int, str]]
     project: str
     arguments: str
-    newest_load_id: str | None  # the newest completed dlt load: later loads are what the next build has to add
+    load_ids: tuple[str, ...] = ()  # the completed dlt loads the raw tables hold
+
+    @property
+    def newest_load_id(self) -> str | None:
+        """The newest completed load: the rows of later loads are what the next build has to add."""
+        return max(self.load_ids, default=None)
 
     @property
     def fingerprint(self) -> str:
@@ -92,29 +97,33 @@ class BuildState:
 
     def to_json(self) -> str:
         return json.dumps({"tables": self.tables, "project": self.project, "arguments": self.arguments,
-                           "newest_load_id": self.newest_load_id}, sort_keys=True)
+                           "load_ids": list(self.load_ids)}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> BuildState:
         data = json.loads(text)
         return cls({k: (int(v[0]), str(v[1])) for k, v in data["tables"].items()}, data["project"],
-                   data["arguments"], data.get("newest_load_id"))
+                   data["arguments"], tuple(data["load_ids"]))
 
     def changed_since(self, last: BuildState) -> str | None:
         """The load id after which the raw rows a build must add arrived, when only fact tables gained or
         changed rows since `last` (the incremental models then recompute what those rows touch); None when
         a build must start from scratch: other code, seeds or vars, changed reference data, or a fact table
         with fewer rows than before (raw tables reloaded with --full-refresh: merged rows never vanish)."""
-        if not re.fullmatch(r"[0-9.]+", last.newest_load_id or "") or \
-                (self.project, self.arguments) != (last.project, last.arguments):
+        since = last.newest_load_id
+        if not re.fullmatch(r"[0-9.]+", since or ""):
             return None
+        if (self.project, self.arguments) != (last.project, last.arguments):
+            return None
+        if any(load <= since for load in set(self.load_ids) - set(last.load_ids)):
+            return None  # a load id from a clock set back: "later than" would miss its rows
         for table in set(self.tables) | set(last.tables):
             now, before = self.tables.get(table), last.tables.get(table)
             if now == before:
                 continue
             if table not in FACT_TABLES or now is None or before is None or now[0] < before[0]:
                 return None
-        return last.newest_load_id
+        return since
 
 
 def measure(warehouse: Path, dbt_arguments: list[str]) -> BuildState:
@@ -123,10 +132,11 @@ def measure(warehouse: Path, dbt_arguments: list[str]) -> BuildState:
         tables = table_digests(con)
         has_loads = con.execute("select count(*) from information_schema.tables where table_schema = ? "
                                 "and table_name = '_dlt_loads'", [RAW_DATASET]).fetchone()[0]
-        newest = con.execute(f'select max(load_id) from "{RAW_DATASET}"._dlt_loads where status = 0'
-                             ).fetchone()[0] if has_loads else None
+        loads = [load for (load,) in con.execute(
+            f'select load_id from "{RAW_DATASET}"._dlt_loads where status = 0 order by load_id').fetchall()
+                 ] if has_loads else []
     arguments = hashlib.sha256("\0".join(dbt_arguments).encode()).hexdigest()
-    return BuildState(tables, project_digest(), arguments, newest)
+    return BuildState(tables, project_digest(), arguments, tuple(loads))
 
 
 def recorded(warehouse: Path) -> BuildState | None:

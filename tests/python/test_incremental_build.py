@@ -70,6 +70,23 @@ def test_the_project_digest_moves_with_a_seed_or_a_model(tmp_path: Path) -> None
     assert build_state.project_digest(tmp_path) != first
 
 
+def test_only_fact_rows_changed_since_the_last_build_means_an_incremental_build() -> None:
+    last = build_state.BuildState({"leads": (10, "a"), "users": (3, "u")}, "code", "vars", ("100.5", "200.25"))
+
+    def since(**changes: object) -> str | None:
+        tables = {**last.tables, **changes.pop("tables", {})}
+        fields = {"project": "code", "arguments": "vars", "load_ids": (*last.load_ids, "300.1"), **changes}
+        return build_state.BuildState(tables, **fields).changed_since(last)
+
+    assert since(tables={"leads": (12, "b")}) == "200.25"  # new and edited leads: the loads after 200.25
+    assert since(tables={"leads": (10, "c"), "events": (5, "e")}) is None  # a raw table new to it: from scratch
+    assert since(tables={"users": (3, "v")}) is None  # reference data: from scratch
+    assert since(tables={"leads": (9, "d")}) is None  # fewer rows: the raw tables were reloaded
+    assert since(project="other code") is None and since(arguments="other vars") is None
+    assert since(load_ids=(*last.load_ids, "150.0")) is None  # a load older than the last one read: a clock set back
+    assert build_state.BuildState.from_json(last.to_json()) == last
+
+
 def test_a_run_that_loads_nothing_new_skips_the_build_and_keeps_the_published_copy(
         demo_warehouse, tmp_path: Path) -> None:
     source = demo_warehouse.warehouse.parent
