@@ -58,10 +58,10 @@ def _unix(day: str) -> int:
         raise SystemExit(f"--since expects a date like 2026-01-31, not {day!r}") from exc
 
 
-def _build() -> None:
+def _build(full_refresh: bool = False) -> None:
     from ingestion.pipeline.runner import build
 
-    build(warehouse_path())
+    build(warehouse_path(), full_refresh=full_refresh)
 
 
 def _duckdb_only(what: str) -> None:
@@ -100,21 +100,32 @@ def _validate() -> None:
     validate(warehouse_path())
 
 
-def _checked_steps() -> None:
+NOTHING_NEW = "nothing new loaded: dbt build skipped"
+
+
+def _checked_steps(full_refresh: bool = False) -> None:
     """GX on raw -> source freshness -> dbt build (with its tests) -> publish, refusing to publish on an
-    error-severity failure (freshness is recorded, never a reason to refuse)."""
+    error-severity failure (freshness is recorded, never a reason to refuse). When the raw data, the dbt project
+    and its vars are those of the last published build (ingestion/pipeline/build_state.py), all four are skipped:
+    they would check and publish the same data. `full_refresh` always builds, from scratch."""
     from ingestion.pipeline.runner import QualityGate
 
     if target() == "postgres":  # dbt's tests and contracts are the gate; BI tools read the marts in place
-        _step("dbt build", _build)
+        _step("dbt build", lambda: _build(full_refresh))
         where = postgres_credentials()
         print(f"    marts in PostgreSQL {where['host']}:{where['port']}/{where['database']}, schema marts")
         return
     gate = QualityGate(warehouse_path())
+    unchanged = _step("compare with the last build", gate.unchanged)
+    if unchanged and not full_refresh:
+        print(f"    {NOTHING_NEW}: the raw data, seeds, dbt project and vars are those of the last published "
+              "build, so raw checks, source freshness, build and publish are skipped and the report keeps its data "
+              "(`amokpi run --full-refresh` rebuilds anyway)", flush=True)
+        return
     print(f"    data quality run id: {gate.run_id}")
     _step("validate raw data", gate.validate_raw)
     _step("source freshness", lambda: print(f"    {gate.freshness()} sources measured"))
-    _step("dbt build", gate.build)
+    _step("dbt build", lambda: gate.build(full_refresh))
     _step("publish", lambda: print(f"    serving copy: {gate.publish()}"))
 
 
@@ -152,7 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
             # the embedded API has no rate limit; a real account keeps amoCRM's 7 requests/s
             _step("ingest", lambda: _ingest(full_refresh=True, requests_per_second=0))
-        _checked_steps()
+        _checked_steps(full_refresh=True)
     if target() == "postgres":
         return 0  # the report reads the DuckDB serving copy
     print(f"Demo warehouse ready: {warehouse_path()}")
@@ -222,7 +233,7 @@ def cmd_auth(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     with _writing(args.wait):
         _step("ingest", lambda: _ingest(full_refresh=args.full_refresh, since=args.since, wait=args.wait))
-        _checked_steps()
+        _checked_steps(args.full_refresh)
     return cmd_notify(args) if args.notify else 0
 
 
@@ -330,16 +341,19 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_auth)
 
     p = sub.add_parser("build", help="dbt build (staging, intermediate, marts and their tests)")
+    p.add_argument("--full-refresh", action="store_true", help="rebuild the incremental models from scratch")
     _add_wait(p)
-    p.set_defaults(fn=_locked("dbt build", _build))
+    p.set_defaults(fn=lambda a: _locked("dbt build", lambda: _build(a.full_refresh))(a))
 
     p = sub.add_parser("validate", help="run the Great Expectations suites (the raw tables)")
     _add_wait(p)
     p.set_defaults(fn=_locked("validate", _validate))
 
     p = sub.add_parser("run", help="ingest + validate raw + build (with dbt's tests), then publish the serving copy "
-                                   "(not on a data-quality error: the report keeps the last good data)")
-    p.add_argument("--full-refresh", action="store_true")
+                                   "(not on a data-quality error: the report keeps the last good data); "
+                                   "when nothing new was loaded, the steps after ingest are skipped")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="reload everything (raw tables and cursors dropped) and rebuild every model from scratch")
     p.add_argument("--since", metavar="DATE", help="re-read everything changed since DATE (YYYY-MM-DD, UTC)")
     p.add_argument("--notify", action="store_true", help="then `amokpi notify` (after a successful publish)")
     _add_now(p)

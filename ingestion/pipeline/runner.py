@@ -26,6 +26,7 @@ from amokpi.settings import (
     RAW_DATASET,
     demo_seeds,
     postgres_credentials,
+    report_path,
     target,
     warehouse_path,
 )
@@ -33,7 +34,7 @@ from ingestion.amocrm import RAW_COLUMNS, amocrm_source
 from ingestion.amocrm.client import AmoCrmError
 from ingestion.amocrm.oauth import OAuthError
 from ingestion.amocrm.progress import Progress
-from ingestion.pipeline import locks
+from ingestion.pipeline import build_state, locks
 from ingestion.pipeline.preflight import explain
 from ingestion.pipeline.processes import run_child
 
@@ -212,7 +213,13 @@ def dbt_args(command: str, warehouse: Path, *extra: str) -> list[str]:
             "--target-path", str(dbt_target_dir()), *demo, *extra]
 
 
-def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
+# The newest load id the last build read (empty: none), for the incremental models (models/intermediate/
+# int_calls_deduplicated.sql). An environment variable, not a var: dbt re-parses the whole project when a var
+# changes, but only the files that read an environment variable when it does.
+CHANGED_SINCE_ENV = "AMOKPI_CHANGED_SINCE_LOAD_ID"
+
+
+def run_dbt(command: str, warehouse: Path | None = None, *extra: str, changed_since: str | None = None) -> None:
     """Run a dbt command against the warehouse; raise StepFailed on any failure.
 
     dbt runs in its own process: dbt-duckdb keeps the DuckDB file open for the life of the
@@ -220,7 +227,7 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
     """
     warehouse = warehouse or warehouse_path()
     dbt = Path(sys.executable).with_name("dbt")
-    env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse)}
+    env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse), CHANGED_SINCE_ENV: changed_since or ""}
     # its own process group, ended with us: a killed `amokpi run` never leaves dbt holding the lock
     code = run_child([str(dbt), *dbt_args(command, warehouse, *extra)], env=env, cwd=PROJECT_ROOT)
     if code != 0:
@@ -228,19 +235,32 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str) -> None:
                          f"and {dbt_target_dir() / 'run_results.json'}")
 
 
-def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True) -> None:
+def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True,
+          full_refresh: bool = False, changed_since: str | None = None) -> None:
     """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs.
     `with_tests=False` builds seeds and models only (for warehouses built as test fixtures, whose
     subject is not the dbt tests: each invariant is owned by one test run, not by every fixture).
     dbt's unit tests are left out either way: they test the SQL, not the data, so they run once in
-    `make test` (tests/python/test_known_answer.py) and in an analyst's own `dbt build`, not nightly."""
+    `make test` (tests/python/test_known_answer.py) and in an analyst's own `dbt build`, not nightly.
+    `full_refresh`: rebuild the incremental models from scratch (dbt's --full-refresh). `changed_since`: the
+    newest load id the last build read; the incremental models then recompute only what later loads touched
+    (env AMOKPI_CHANGED_SINCE_LOAD_ID; without it they recompute every row)."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
     skip = ["--exclude-resource-type", "unit_test"] + ([] if with_tests else ["--exclude-resource-type", "test"])
+    if target() == "duckdb":  # a build that fails half-way leaves marts the recorded fingerprint does not describe
+        build_state.forget(warehouse)
     try:
-        run_dbt("build", warehouse, *skip)
+        run_dbt("build", warehouse, *skip, *(["--full-refresh"] if full_refresh else []),
+                changed_since=None if full_refresh else changed_since)
     finally:
         record_dbt_results(warehouse, run_id, since=started)
+
+
+def build_fingerprint_arguments() -> list[str]:
+    """What a build depends on besides the raw data and the project's files: the engine and the vars
+    `dbt_args` passes (not the paths: a build made in another target folder is the same build)."""
+    return [target(), "demo_seeds" if demo_seeds() else ""]
 
 
 def source_freshness(warehouse: Path | None = None, run_id: str | None = None) -> int:
@@ -316,6 +336,27 @@ class QualityGate:
         self.run_id = run_id or new_run_id()
         self.reports: list[ValidationReport] = []
         self.build_error: StepFailed | None = None
+        self.state: build_state.BuildState | None = None
+        self.last: build_state.BuildState | None = None
+
+    def unchanged(self) -> bool:
+        """True when the raw data, the dbt project, its arguments and the versions are those of the last build
+        that passed and was published, and its serving copy is in place: building again would make the same marts.
+        Remembers what it measured, so build() knows what changed and publish() can record it."""
+        from amokpi.settings import serving_path
+
+        self.state = build_state.measure(self.warehouse, build_fingerprint_arguments())
+        self.last = build_state.recorded(self.warehouse)
+        return (self.last is not None and self.last.fingerprint == self.state.fingerprint
+                and serving_path(self.warehouse).exists() and report_path(self.warehouse).exists())
+
+    def build_plan(self, full_refresh: bool = False) -> tuple[bool, str | None]:
+        """(full refresh, changed since load id): incremental on the loads since the last build when only fact
+        tables changed since it, else from scratch (see build_state.BuildState.changed_since)."""
+        if full_refresh or self.state is None or self.last is None:
+            return True, None
+        since = self.state.changed_since(self.last)
+        return since is None, since
 
     def validate_raw(self) -> ValidationReport:
         report = check(self.warehouse, self.run_id)
@@ -326,10 +367,15 @@ class QualityGate:
         """dbt source freshness, recorded with the run; it never stops publishing (see source_freshness)."""
         return source_freshness(self.warehouse, self.run_id)
 
-    def build(self) -> None:
+    def build(self, full_refresh: bool = False) -> None:
         """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule."""
+        refresh, since = self.build_plan(full_refresh)
+        print(f"    incremental: what loads after {since} touched" if since else
+              "    from scratch (--full-refresh): " + ("asked for" if full_refresh else
+                                                       "no earlier build, or other code, seeds, vars or "
+                                                       "reference data"), flush=True)
         try:
-            build(self.warehouse, self.run_id)
+            build(self.warehouse, self.run_id, full_refresh=refresh, changed_since=since)
         except StepFailed as exc:
             self.build_error = exc
             self._docs()
@@ -361,7 +407,10 @@ class QualityGate:
         if self.build_error is not None or self.errors:
             raise StepFailed(f"data quality errors in run {self.run_id}; not published: "
                              f"the report keeps the last good data\n{text}")
-        return publish(self.warehouse)
+        published = publish(self.warehouse)
+        if self.state is not None:  # measured before this build, which read exactly that raw data
+            build_state.record(self.warehouse, self.state)
+        return published
 
 
 def republish(warehouse: Path | None = None) -> Path:
@@ -374,6 +423,7 @@ def republish(warehouse: Path | None = None) -> Path:
     from expectations.results import write as write_results
 
     gate = QualityGate(warehouse)
+    build_state.forget(gate.warehouse)  # an analyst's own build (other vars, say): the next run builds again
     results = dbt_target_dir() / "run_results.json"
     if not results.exists():
         raise StepFailed(f"no dbt results at {results}: run `dbt build` (or `amokpi build`) first")

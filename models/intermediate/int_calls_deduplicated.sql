@@ -9,7 +9,24 @@
     - lead: the lead card the call is on; for a call on a contact or company card, that card's
       single open lead at call time (created before the call, not closed by then) — amoCRM puts a
       call on a card exactly when the card has no or several open leads, so this is usually none,
-      and the call counts for its manager with no lead. -#}
+      and the call counts for its manager with no lead.
+
+    Incremental: `amokpi run` sets AMOKPI_CHANGED_SINCE_LOAD_ID to the newest load the last build read
+    when only fact tables changed since (ingestion/pipeline/build_state.py; users and every other
+    reference table, seeds, code or vars changed: --full-refresh). Then a call is recomputed when a
+    note or event with its key arrived later (merged raw rows never vanish: a call never disappears)
+    or when it is on a contact or company card (its lead depends on the card's leads, which any
+    lead change may move); every other call is kept. Without it (an analyst's `dbt build`) every
+    call is recomputed, so a changed column reaches every row. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['account_id', 'call_key'],
+    on_schema_change='sync_all_columns',
+) }}
+
+{%- set changed_since = env_var('AMOKPI_CHANGED_SINCE_LOAD_ID', '') if is_incremental() else '' %}
+
 with
 
 notes as (
@@ -97,11 +114,48 @@ unioned as (
     select * from event_calls
 ),
 
+{% if changed_since %}
+    changed_keys as (
+        select notes.account_id, cast(notes.id as {{ dbt.type_string() }}) as call_key
+        from {{ source('amocrm', 'notes') }} as notes
+        where notes._dlt_load_id > '{{ changed_since }}'
+        union
+        select
+            events.account_id,
+            coalesce(cast(events.note_id as {{ dbt.type_string() }}), 'event:' || events.event_id) as call_key
+        from events
+        inner join {{ source('amocrm', 'events') }} as raw_events
+            on events.account_id = raw_events.account_id
+            and events.event_id = raw_events.id
+        where raw_events._dlt_load_id > '{{ changed_since }}'
+            and events.event_type in ('incoming_call', 'outgoing_call')
+    ),
+
+    affected as (
+        select account_id, call_key from changed_keys
+        union
+        select account_id, call_key from unioned where card_type in ('contact', 'company')
+    ),
+
+    in_scope as (
+        -- incremental: only the calls a later load touched
+        select unioned.*
+        from unioned
+        inner join affected
+            on unioned.account_id = affected.account_id
+            and unioned.call_key = affected.call_key
+    ),
+{% else %}
+    in_scope as (
+        select * from unioned
+    ),
+{% endif %}
+
 ranked as (
     select
-        unioned.*,
+        in_scope.*,
         row_number() over (partition by account_id, call_key order by source_priority) as source_rank
-    from unioned
+    from in_scope
 ),
 
 calls as (

@@ -55,13 +55,13 @@ def dbt_partial_parsing():
     link = Path(os.environ["AMOKPI_TEST_DBT_DIR"]) / "warehouse"
     run_dbt = runner.run_dbt
 
-    def run_dbt_via_link(command: str, warehouse: Path | None = None, *extra: str) -> None:
+    def run_dbt_via_link(command: str, warehouse: Path | None = None, *extra: str, **options: object) -> None:
         if warehouse is None:
-            return run_dbt(command, warehouse, *extra)
+            return run_dbt(command, warehouse, *extra, **options)
         real = Path(warehouse).resolve()
         link.unlink(missing_ok=True)
         link.symlink_to(real.parent, target_is_directory=True)
-        return run_dbt(command, link / real.name, *extra)
+        return run_dbt(command, link / real.name, *extra, **options)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "run_dbt", run_dbt_via_link)

@@ -261,7 +261,8 @@ def test_a_failed_dbt_test_alone_keeps_the_run_from_publishing(tmp_path: Path, m
     warehouse = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(warehouse)).close()
 
-    def build_with_a_failing_test(warehouse: Path, run_id: str | None = None, with_tests: bool = True) -> None:
+    def build_with_a_failing_test(warehouse: Path, run_id: str | None = None, with_tests: bool = True,
+                                  **plan: object) -> None:  # full_refresh / changed_since: whatever the plan
         assert with_tests  # the gate always runs dbt's tests
         results.write(warehouse, run_id, [results.Row("dbt", "test", "unique_mart_x_id", "marts.mart_x", "id", "error",
                                                       "fail", 2, None, "Got 2 results, configured to fail if != 0")])
