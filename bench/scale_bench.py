@@ -18,7 +18,8 @@ leads), each step a real process on loopback, as a user runs it:
 7. The warehouse file's size.
 
 Peak memory is the kernel's high-water mark of the process and its waited-for children (wait4). Prints figures;
-asserts nothing about speed. XL needs ~4 GB free and ~45 minutes on two cores (README, "Benchmarks").
+asserts nothing about speed. L took ~25 minutes and ~5 GB on two quiet cores; XL
+needs about twice that (README, "Benchmarks").
 """
 
 from __future__ import annotations
