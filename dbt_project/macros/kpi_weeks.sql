@@ -30,3 +30,10 @@
 {% macro week_of(day) -%}
     cast({{ dbt.date_trunc('week', day) }} as date)
 {%- endmacro %}
+
+{#- The week so far against its plan: plan_fulfillment_rate (the registry's revenue_amount /
+    plan_revenue_amount) over the plan pro-rated to date; NULL without a plan to date. One
+    definition for the manager and department weekly marts. -#}
+{% macro plan_fulfillment_to_date(revenue, plan_to_date) -%}
+    {{ amokpi.safe_divide('coalesce(' ~ revenue ~ ', 0)', plan_to_date) }}
+{%- endmacro %}

@@ -264,3 +264,7 @@ def kpi_won_deal_week_rows():
     return ("select account_id, manager_id, month_start, week_start, 1 as deals_won_count,"
             " 0.0 as revenue_amount from kpi_facts inner join lead_milestones using (lead_id)"
             " inner join as_of using (account_id)")
+
+
+def plan_fulfillment_to_date(revenue, plan_to_date):
+    return safe_divide(f"coalesce({revenue}, 0)", plan_to_date)

@@ -75,7 +75,7 @@ final as (
         cast(weekly_plans.plan_revenue_to_date_amount as {{ amokpi.type_double() }}) as plan_revenue_to_date_amount,
         cast(weekly_plans.plan_deals_count as {{ amokpi.type_double() }}) as plan_deals_count,
         cast(weekly_plans.plan_deals_to_date_count as {{ amokpi.type_double() }}) as plan_deals_to_date_count,
-        {{ amokpi.safe_divide('coalesce(weekly_wins.revenue_amount, 0)', 'weekly_plans.plan_revenue_to_date_amount') }}
+        {{ amokpi.plan_fulfillment_to_date('weekly_wins.revenue_amount', 'weekly_plans.plan_revenue_to_date_amount') }}
             as plan_fulfillment_to_date_rate
     from weeks
     inner join managers
