@@ -145,6 +145,11 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
         # gzip cost more CPU than anything else in extract (DECISIONLOG 2026-12-02, a lean ingest);
         # dlt resolves the writer's settings in the source's section while it extracts
         os.environ.setdefault("SOURCES__AMOCRM__DATA_WRITER__DISABLE_COMPRESSION", "true")
+        # a nightly run keeps no second copy of what it loaded: dlt would keep every load package's files
+        # (1.4 GB after a first load of 1M leads) and the merge's staging tables (a copy of the last load's
+        # rows) for good; both are written again by the next load, so keeping them only grows the disk
+        os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
+        os.environ.setdefault("LOAD__TRUNCATE_STAGING_DATASET", "true")
         pipeline.run(source, loader_file_format=file_format, refresh="drop_sources" if full_refresh else None)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_why(exc, warehouse)}") from exc

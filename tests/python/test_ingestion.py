@@ -70,6 +70,14 @@ def test_full_load_then_no_change_load_then_incremental_merge(tmp_path: Path) ->
         assert con.execute("select count(*) from raw_amocrm.leads").fetchone() == (len(served(account, "leads")),)
         (account_ids,) = con.execute("select count(distinct account_id) from raw_amocrm.events").fetchone()
         assert account_ids == 1
+        # no second copy stays behind: the merge's staging tables are emptied, the load files deleted
+        staged = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw_amocrm_staging' "
+            "and table_name not like '\\_dlt%' escape '\\'").fetchall()]
+        assert staged and all(con.execute(f'select count(*) from raw_amocrm_staging."{t}"').fetchone() == (0,)
+                              for t in staged), staged
+    kept = [f for f in (tmp_path / ".dlt_wh").rglob("*") if f.is_file() and "completed_jobs" in f.parts]
+    assert not kept, kept
 
 
 def test_throttle_keeps_requests_under_the_limit(tmp_path: Path) -> None:
