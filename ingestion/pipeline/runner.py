@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import dlt
 import duckdb
 from dlt.common.destination import Destination
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from amokpi.settings import (
     DBT_PROFILES_DIR,
@@ -80,11 +81,19 @@ def pipeline_name(base_url: str) -> str:
     return "amokpi_amocrm_" + locks.account_key(base_url)
 
 
+# DuckDB's memory while dlt loads (its default is 80 % of the machine's): the copy into staging and the merge's
+# dedup (a window over every staged row) otherwise grow with the load, 1.6 GB at 100k leads; capped, DuckDB
+# spills to <warehouse>.tmp and the load stays ~250 MB above the process at any size (DECISIONLOG 2026-12-02,
+# ingest memory). One job at a time, so the jobs never share the cap: 20 parallel copies ran out of it.
+LOAD_MEMORY_LIMIT = "256MB"
+
+
 def destination(warehouse: Path) -> Destination:
     """dlt's destination for the target engine (amokpi.settings.target): the DuckDB file, or PostgreSQL."""
     if target() == "postgres":
         return dlt.destinations.postgres(credentials=postgres_credentials())
-    return dlt.destinations.duckdb(str(warehouse))
+    return dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config={"memory_limit": LOAD_MEMORY_LIMIT}),
+                                   loader_parallelism_strategy="sequential")
 
 
 def make_pipeline(warehouse: Path, base_url: str) -> dlt.Pipeline:

@@ -110,6 +110,20 @@ def test_empty_account_still_gets_every_raw_table(tmp_path: Path) -> None:
     assert set(RAW_COLUMNS) <= tables
 
 
+def test_the_load_step_caps_duckdb_memory_and_runs_one_job_at_a_time(tmp_path: Path) -> None:
+    """DuckDB's own default (80 % of the machine) let the load's merge grow with the account (1.6 GB at 100k
+    leads); the peak itself is measured by `make bench` (bench/scale_bench.py), not in a test."""
+    pipeline = runner.make_pipeline(tmp_path / "wh.duckdb", "http://127.0.0.1:9")
+    with pipeline.sql_client() as client:
+        (limit,), = client.execute_sql("select current_setting('memory_limit')")
+    with duckdb.connect() as con:
+        con.execute(f"set memory_limit = '{runner.LOAD_MEMORY_LIMIT}'")
+        (expected,), = con.execute("select current_setting('memory_limit')").fetchall()
+    assert limit == expected
+    # one job at a time: 20 copies side by side ran out of the cap
+    assert pipeline.destination.capabilities().loader_parallelism_strategy == "sequential"
+
+
 def test_two_accounts_share_one_warehouse_without_sharing_cursors(tmp_path: Path) -> None:
     from datetime import datetime
 
