@@ -18,6 +18,7 @@ from typing import Any
 import dlt
 from requests import RequestException
 
+from amokpi.settings import target
 from ingestion.amocrm.arrow_rows import ARROW_TABLES, Batches
 from ingestion.amocrm.client import AmoCrmClient
 from ingestion.amocrm.errors import AmoCrmAccessError, AmoCrmError, MalformedPage
@@ -99,7 +100,8 @@ class AccountReader:
         couple of pages ahead in a thread of its own (`prefetch`), so fetching overlaps dlt's writing.
         A large `table`'s records go to dlt as Arrow tables of many pages (`arrow_rows`); what was
         gathered is handed on before anything that stops the resource."""
-        batches = Batches(table) if table in ARROW_TABLES else None
+        # Arrow where the runner loads parquet (DuckDB); PostgreSQL keeps dlt's own path
+        batches = Batches(table) if table in ARROW_TABLES and target() == "duckdb" else None
         try:
             for item in prefetched(rows(), name):
                 if batches is None:
