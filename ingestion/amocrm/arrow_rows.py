@@ -34,7 +34,8 @@ ARROW_TABLES = frozenset({"leads", "contacts", "companies", "notes", "tasks", "e
 INFERRED: dict[str, dict[str, str]] = {"notes": {"is_needs_to_be_deleted": "bool"}}
 # objects dlt flattens into `parent__child` columns (their children are hinted)
 FLATTENED: dict[str, tuple[str, ...]] = {"notes": ("params",)}
-BATCH_RECORDS = 20_000  # dlt's cost is per Arrow item: ~80 pages of 250 a table (held as Arrow, a few MB)
+BATCH_RECORDS = 20_000  # dlt's cost is per Arrow item: ~80 pages of 250 an item (held as Arrow, a few MB)
+BUILD_RECORDS = 2_000  # typing has a cost per call too: pages are typed ~8 at a time
 
 _ARROW = {"bigint": pa.int64(), "text": pa.string(), "json": pa.string(), "bool": pa.bool_()}
 _TYPES: dict[str, frozenset[type]] = {"bigint": frozenset({int, type(None)}), "bool": frozenset({bool, type(None)}),
@@ -128,12 +129,15 @@ class ArrowRows:
 
 class Batches:
     """A resource's good-record pages as Arrow tables, handed to dlt ~BATCH_RECORDS records at a time
-    (dlt's cost is per item); each page is typed as it comes, so only Arrow is held, not dicts. A page
-    that cannot be typed goes as dicts, after the tables before it; every other item (quarantine rows)
-    passes through in order too."""
+    (dlt's cost is per item). Pages are typed a few at a time (~BUILD_RECORDS records: building has a
+    cost per call), so only that many records are held as dicts, the rest as Arrow. Records that cannot
+    be typed go as dicts, after the tables before them; every other item (quarantine rows) passes
+    through in order too."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, build_records: int = BUILD_RECORDS) -> None:
         self.rows = ArrowRows(table)
+        self.build_records = build_records
+        self.pending: list[dict] = []
         self.held: list[pa.Table] = []
         self.count = 0
         self.load_id: str | None = None
@@ -144,22 +148,35 @@ class Batches:
             yield from self.flush()
             yield item
             return
+        self.pending.extend(item)
+        if len(self.pending) >= self.build_records:
+            yield from self._typed()
+
+    def _typed(self) -> Iterator[Any]:
+        records, self.pending = self.pending, []
+        if not records:
+            return
         if self.load_id is None:  # the load package dlt is extracting into; its id goes in every row
             self.load_id = dlt.current.load_package_state()["load_id"]
-        table = self.rows.build(item, self.load_id)
+        table = self.rows.build(records, self.load_id)
         if table is None:
             self.rows.seen_dicts = True
-            yield from self.flush()
-            yield item
+            yield from self._handed()
+            yield records
             return
         if self.held and table.schema != self.held[0].schema:
-            yield from self.flush()
+            yield from self._handed()
         self.held.append(table)
         self.count += table.num_rows
         if self.count >= BATCH_RECORDS:
-            yield from self.flush()
+            yield from self._handed()
 
-    def flush(self) -> Iterator[Any]:
+    def _handed(self) -> Iterator[Any]:
         if self.held:
             held, self.held, self.count = self.held, [], 0
             yield pa.concat_tables(held)
+
+    def flush(self) -> Iterator[Any]:
+        """Everything taken so far, in order."""
+        yield from self._typed()
+        yield from self._handed()

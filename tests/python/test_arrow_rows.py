@@ -51,7 +51,7 @@ EVENTS = [
 @dlt.source(name="amocrm", max_table_nesting=2)
 def _source(arrow: bool) -> Any:
     def pages(table: str, listing: list[list[dict]]) -> Any:
-        batches = Batches(table)
+        batches = Batches(table, build_records=1)  # each page typed on its own
         for page in listing:
             page = [dict(record) for record in page]
             if arrow:
