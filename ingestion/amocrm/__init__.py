@@ -195,17 +195,17 @@ def keyset_listing(reader: AccountReader, name: str, table: str, path: str, key:
     """A listing amoCRM orders by updated_at, paged by that cursor into `table` (one resource per
     listing: leads, deleted leads, contacts, companies, the notes of each card)."""
     yield from reader.isolated(name, lambda: reader.by_cursor(name, table, path, key, extra, "updated_at",
-                                                              updated_at.start_value, tag))
+                                                              updated_at.start_value, tag), table)
 
 
 @dlt.resource(name="tasks", write_disposition="merge", primary_key=("account_id", "id"),
               columns=columns("tasks", "updated_at"))
 def tasks(reader: AccountReader,
           updated_at: dlt.sources.incremental[int] = dlt.sources.incremental("updated_at")) -> Iterator[Any]:
-    yield from reader.isolated("tasks", lambda: reader.tasks(updated_at.start_value))
+    yield from reader.isolated("tasks", lambda: reader.tasks(updated_at.start_value), "tasks")
 
 
 @dlt.resource(name="events", write_disposition="merge", primary_key=("account_id", "id"), columns=columns("events"))
 def events(reader: AccountReader,
            created_at: dlt.sources.incremental[int] = dlt.sources.incremental("created_at")) -> Iterator[Any]:
-    yield from reader.isolated("events", lambda: reader.events(created_at.start_value))
+    yield from reader.isolated("events", lambda: reader.events(created_at.start_value), "events")

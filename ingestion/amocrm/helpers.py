@@ -18,6 +18,8 @@ from typing import Any
 import dlt
 from requests import RequestException
 
+from amokpi.settings import target
+from ingestion.amocrm.arrow_rows import ARROW_TABLES, Batches
 from ingestion.amocrm.client import AmoCrmClient
 from ingestion.amocrm.errors import AmoCrmAccessError, AmoCrmError, MalformedPage
 from ingestion.amocrm.paging import Page, PagingGuard
@@ -91,16 +93,30 @@ class AccountReader:
         return dlt.sources.incremental(cursor_field, initial_value=0, lag=self.lookback_seconds or None,
                                        on_cursor_value_missing="include")
 
-    def isolated(self, name: str, rows: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    def isolated(self, name: str, rows: Callable[[], Iterator[Any]], table: str | None = None) -> Iterator[Any]:
         """Run one resource; if it fails, stop just it: what it yielded loads, its cursor stays at
         what was read, the other resources go on, and the run reports it as incomplete. Access
         errors (401, 402, 403) concern the whole account and stop the run. The resource is read a
-        couple of pages ahead in a thread of its own (`prefetch`), so fetching overlaps dlt's writing."""
+        couple of pages ahead in a thread of its own (`prefetch`), so fetching overlaps dlt's writing.
+        A large `table`'s records go to dlt as Arrow tables of many pages (`arrow_rows`); what was
+        gathered is handed on before anything that stops the resource."""
+        # Arrow where the runner loads parquet (DuckDB); PostgreSQL keeps dlt's own path
+        batches = Batches(table) if table in ARROW_TABLES and target() == "duckdb" else None
         try:
-            yield from prefetched(rows(), name)
+            for item in prefetched(rows(), name):
+                if batches is None:
+                    yield item
+                else:
+                    yield from batches.take(item)
+            if batches is not None:
+                yield from batches.flush()
         except AmoCrmAccessError:
+            if batches is not None:
+                yield from batches.flush()
             raise
         except (AmoCrmError, RequestException) as error:
+            if batches is not None:
+                yield from batches.flush()
             # one quarantine row says what stopped the resource (keyed by content: a re-run that
             # meets the same problem does not add it twice)
             where = (getattr(error, "url", None) or getattr(getattr(error, "request", None), "url", None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from ingestion.amocrm.errors import EndlessListing
@@ -24,7 +23,7 @@ class PagingGuard:
         self.resource, self.max_pages = resource, max_pages
         self.pages = 0
         self.path = resource
-        self._seen: set[bytes] = set()
+        self._seen: set[int] = set()
 
     def new_listing(self, path: str) -> None:
         self.path = path
@@ -37,8 +36,9 @@ class PagingGuard:
                                  "stopped (SOURCES__AMOCRM__MAX_PAGES raises the bound)")
         if not records:
             return
-        ids = repr([r.get("id") if isinstance(r, dict) else r for r in records]).encode()
-        fingerprint = hashlib.blake2b(ids, digest_size=16).digest()
+        # the interpreter's own 64-bit string hash: blake2b let go of the interpreter lock on every page,
+        # and a reader waits to get it back while other resources' threads run
+        fingerprint = hash(repr([r.get("id") if isinstance(r, dict) else r for r in records]))
         if fingerprint in self._seen:
             raise EndlessListing(f"{self.resource}: {self.path} served a page it had already served "
                                  f"(page {self.pages} of this run); stopped instead of looping")

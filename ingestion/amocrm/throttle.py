@@ -19,6 +19,8 @@ it streams, after decompression), so a hostile or broken server cannot hang or f
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import socket
 import threading
@@ -106,22 +108,27 @@ _current = _Exchange()
 
 
 class _Watchdog:
+    """One request's deadline: past it, the request's socket is shut so its blocked read returns."""
+
     def __init__(self, seconds: float) -> None:
         self.fired = False
+        self.done = False
         self.connection: HTTPConnection | None = None
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self.seconds = seconds
+        self.deadline = 0.0
 
     def __enter__(self) -> _Watchdog:
         _current.watchdog = self
-        self._timer.start()
+        self.deadline = time.monotonic() + self.seconds
+        _WATCHER.watch(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        self.done = True  # the watcher drops it when its deadline comes up
+        self.connection = None
         _current.watchdog = None
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         self.fired = True
         sock = getattr(self.connection, "sock", None)
         if sock is not None:
@@ -129,6 +136,47 @@ class _Watchdog:
                 sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
             except OSError:
                 pass
+
+
+class _Watcher:
+    """One thread for every request's deadline (a timer thread per request cost a thread start each,
+    waiting for the interpreter lock on a busy ingest): deadlines in a heap, the earliest waited for."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Watchdog]] = []
+        self._order = itertools.count()  # ties never compare watchdogs
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, watchdog: _Watchdog) -> None:
+        with self._changed:
+            earliest = self._due[0][0] if self._due else math.inf
+            heapq.heappush(self._due, (watchdog.deadline, next(self._order), watchdog))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="amocrm-deadlines", daemon=True)
+                self._thread.start()
+            elif watchdog.deadline < earliest:
+                self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while True:
+                    now = time.monotonic()
+                    while self._due and (self._due[0][2].done or self._due[0][0] <= now):
+                        _, _, watchdog = heapq.heappop(self._due)
+                        if not watchdog.done:
+                            watchdog.fire()
+                    if self._due:
+                        self._changed.wait(self._due[0][0] - now)
+                    else:
+                        self._changed.wait(60.0)
+                        if not self._due:
+                            self._thread = None
+                            return  # idle: a later request starts it again
+
+
+_WATCHER = _Watcher()
 
 
 class _Watched:
