@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import re
@@ -219,9 +220,15 @@ def main() -> int:
     parser.add_argument("--dlt-defaults", default="S", metavar="SIZES",
                         help="sizes at which to time dlt's rest_api defaults too (default: S; it needs ~10 GB "
                              "of memory at S, most of it DuckDB loading its INSERT files)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="work in DIR and keep it (each size's warehouse, report copy and dbt target), e.g. to "
+                             "time the report on it with bench/report_bench.py; default: a temporary directory")
     args = parser.parse_args()
     tables = []
-    with tempfile.TemporaryDirectory(prefix="amokpi-scale-") as tmp:
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    with (contextlib.nullcontext(str(args.keep)) if args.keep
+          else tempfile.TemporaryDirectory(prefix="amokpi-scale-")) as tmp:
         for size in [s.upper() for s in args.sizes]:
             print(f"== size {size} ...", flush=True)
             tables.append(bench(size, Path(tmp), not args.no_run,
