@@ -180,3 +180,13 @@ class Batches:
         """Everything taken so far, in order."""
         yield from self._typed()
         yield from self._handed()
+
+    def over(self, items: Iterator[Any], stops: tuple[type[BaseException], ...]) -> Iterator[Any]:
+        """`items` batched; what was gathered is handed on before one of `stops` ends the resource."""
+        try:
+            for item in items:
+                yield from self.take(item)
+        except stops:
+            yield from self.flush()
+            raise
+        yield from self.flush()

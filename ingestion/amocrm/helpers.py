@@ -101,22 +101,14 @@ class AccountReader:
         A large `table`'s records go to dlt as Arrow tables of many pages (`arrow_rows`); what was
         gathered is handed on before anything that stops the resource."""
         # Arrow where the runner loads parquet (DuckDB); PostgreSQL keeps dlt's own path
-        batches = Batches(table) if table in ARROW_TABLES and target() == "duckdb" else None
+        items = prefetched(rows(), name)
+        if table in ARROW_TABLES and target() == "duckdb":
+            items = Batches(table).over(items, (AmoCrmError, RequestException))
         try:
-            for item in prefetched(rows(), name):
-                if batches is None:
-                    yield item
-                else:
-                    yield from batches.take(item)
-            if batches is not None:
-                yield from batches.flush()
+            yield from items
         except AmoCrmAccessError:
-            if batches is not None:
-                yield from batches.flush()
             raise
         except (AmoCrmError, RequestException) as error:
-            if batches is not None:
-                yield from batches.flush()
             # one quarantine row says what stopped the resource (keyed by content: a re-run that
             # meets the same problem does not add it twice)
             where = (getattr(error, "url", None) or getattr(getattr(error, "request", None), "url", None)

@@ -159,21 +159,20 @@ class _Watcher:
                 self._changed.notify()
 
     def _run(self) -> None:
-        while True:
-            with self._changed:
-                while True:
-                    now = time.monotonic()
-                    while self._due and (self._due[0][2].done or self._due[0][0] <= now):
-                        _, _, watchdog = heapq.heappop(self._due)
-                        if not watchdog.done:
-                            watchdog.fire()
-                    if self._due:
-                        self._changed.wait(self._due[0][0] - now)
-                    else:
-                        self._changed.wait(60.0)
-                        if not self._due:
-                            self._thread = None
-                            return  # idle: a later request starts it again
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                while self._due and (self._due[0][2].done or self._due[0][0] <= now):
+                    _, _, watchdog = heapq.heappop(self._due)
+                    if not watchdog.done:
+                        watchdog.fire()
+                if self._due:
+                    self._changed.wait(self._due[0][0] - now)
+                else:
+                    self._changed.wait(60.0)
+                    if not self._due:
+                        self._thread = None
+                        return  # idle: a later request starts it again
 
 
 _WATCHER = _Watcher()
