@@ -767,8 +767,12 @@ class DemoApiServer:
     def faults(self) -> Faults:
         return self.api.faults
 
+    # how often the serving loop looks for `stop` (socketserver's default, 0.5 s, is what every stop then waits)
+    POLL_SECONDS = 0.05
+
     def start(self) -> DemoApiServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-amocrm-api", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(self.POLL_SECONDS,),
+                                        name="demo-amocrm-api", daemon=True)
         self._thread.start()
         return self
 

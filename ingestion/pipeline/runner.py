@@ -9,9 +9,12 @@ keeps showing the last good data. `warn` results pass and are listed."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,15 +92,33 @@ def pipeline_name(base_url: str) -> str:
 LOAD_MEMORY_LIMIT = "256MB"
 
 
-def destination(warehouse: Path) -> Destination:
-    """dlt's destination for the target engine (amokpi.settings.target): the DuckDB file, or PostgreSQL."""
+def destination(warehouse: Path, connection: duckdb.DuckDBPyConnection | None = None) -> Destination:
+    """dlt's destination for the target engine (amokpi.settings.target): the DuckDB file, or PostgreSQL.
+    `connection`: an open connection to the DuckDB file for dlt to use throughout (see `open_warehouse`)."""
     if target() == "postgres":
         return dlt.destinations.postgres(credentials=postgres_credentials())
-    return dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config={"memory_limit": LOAD_MEMORY_LIMIT}),
-                                   loader_parallelism_strategy="sequential")
+    credentials = DuckDbCredentials(connection or str(warehouse), global_config={"memory_limit": LOAD_MEMORY_LIMIT})
+    return dlt.destinations.duckdb(credentials, loader_parallelism_strategy="sequential")
 
 
-def make_pipeline(warehouse: Path, base_url: str) -> dlt.Pipeline:
+@contextmanager
+def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """One connection to the DuckDB file for a whole ingest (None on PostgreSQL). dlt's pool closes the file when
+    its last borrower returns, and jobs running one at a time each were the last: it reopened (and, closing,
+    checkpointed) the file once per load job, 33 times for a small account, a third of a small ingest's CPU.
+    dlt never closes a connection it was given; this does, after the run."""
+    if target() == "postgres":
+        yield None
+        return
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(warehouse))
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def make_pipeline(warehouse: Path, base_url: str, connection: duckdb.DuckDBPyConnection | None = None) -> dlt.Pipeline:
     # pipeline state lives beside its warehouse, so two warehouses never share an incremental cursor,
     # and is named for the account, so two accounts loaded into one warehouse never share one either
     # (on PostgreSQL the warehouse path anchors only this state; dlt also keeps it in the database)
@@ -105,7 +126,7 @@ def make_pipeline(warehouse: Path, base_url: str) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=pipeline_name(base_url),
         pipelines_dir=str(warehouse.parent / f".dlt_{warehouse.stem}"),
-        destination=destination(warehouse),
+        destination=destination(warehouse, connection),
         dataset_name=RAW_DATASET,
     )
 
@@ -143,36 +164,37 @@ def ingest(warehouse: Path | None = None, full_refresh: bool = False, progress: 
 
 def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress: bool,
                    source_kwargs: dict[str, object]) -> IngestSummary:
-    pipeline = make_pipeline(warehouse, base_url)
     tally = Progress(enabled=progress)
     started = time.monotonic()
+    # the source's intermediate files (jsonl, read once by normalize moments later) uncompressed:
+    # gzip cost more CPU than anything else in extract (DECISIONLOG 2026-12-02, a lean ingest);
+    # dlt resolves the writer's settings in the source's section while it extracts
+    os.environ.setdefault("SOURCES__AMOCRM__DATA_WRITER__DISABLE_COMPRESSION", "true")
+    # a nightly run keeps no second copy of what it loaded: dlt would keep every load package's files
+    # (1.4 GB after a first load of 1M leads) and the merge's staging tables (a copy of the last load's
+    # rows) for good; both are written again by the next load, so keeping them only grows the disk
+    os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
+    os.environ.setdefault("LOAD__TRUNCATE_STAGING_DATASET", "true")
+    # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
+    # PostgreSQL loads parquet only through ADBC; there dlt's default (INSERT statements) is used
+    file_format = "parquet" if target() == "duckdb" else None
     try:
-        source = amocrm_source(progress=tally, **source_kwargs)
-        # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
-        # PostgreSQL loads parquet only through ADBC; there dlt's default (INSERT statements) is used
-        file_format = "parquet" if target() == "duckdb" else None
-        # the source's intermediate files (jsonl, read once by normalize moments later) uncompressed:
-        # gzip cost more CPU than anything else in extract (DECISIONLOG 2026-12-02, a lean ingest);
-        # dlt resolves the writer's settings in the source's section while it extracts
-        os.environ.setdefault("SOURCES__AMOCRM__DATA_WRITER__DISABLE_COMPRESSION", "true")
-        # a nightly run keeps no second copy of what it loaded: dlt would keep every load package's files
-        # (1.4 GB after a first load of 1M leads) and the merge's staging tables (a copy of the last load's
-        # rows) for good; both are written again by the next load, so keeping them only grows the disk
-        os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
-        os.environ.setdefault("LOAD__TRUNCATE_STAGING_DATASET", "true")
-        # what is alive now (modules, pipeline, source) outlives the run: the cyclic collector leaves it be
-        # instead of rescanning it whenever parsed pages fill a generation (~15 % of ingest CPU at S)
-        gc.collect()
-        gc.freeze()
-        try:
-            pipeline.run(source, loader_file_format=file_format, refresh="drop_sources" if full_refresh else None)
-        finally:
-            gc.unfreeze()
+        with open_warehouse(warehouse) as connection:
+            pipeline = make_pipeline(warehouse, base_url, connection)
+            source = amocrm_source(progress=tally, **source_kwargs)
+            # what is alive now (modules, pipeline, source) outlives the run: the cyclic collector leaves it be
+            # instead of rescanning it whenever parsed pages fill a generation (~15 % of ingest CPU at S)
+            gc.collect()
+            gc.freeze()
+            try:
+                pipeline.run(source, loader_file_format=file_format, refresh="drop_sources" if full_refresh else None)
+            finally:
+                gc.unfreeze()
+            ensure_raw_tables(warehouse, pipeline)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_why(exc, warehouse)}") from exc
     finally:
         tally.quiet()  # hand the account over with amoCRM's windows empty (at most 1 s)
-    ensure_raw_tables(warehouse, pipeline)
     summary = IngestSummary(seconds=time.monotonic() - started, quarantined=tally.quarantined,
                             incomplete=dict(tally.incomplete))
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
@@ -241,24 +263,32 @@ def dbt_args(command: str, warehouse: Path, *extra: str) -> list[str]:
 CHANGED_SINCE_ENV = "AMOKPI_CHANGED_SINCE_LOAD_ID"
 
 
-def run_dbt(command: str, warehouse: Path | None = None, *extra: str, changed_since: str | None = None) -> None:
+def run_dbt(command: str, warehouse: Path | None = None, *extra: str, changed_since: str | None = None,
+            before: Sequence[str] = ()) -> None:
     """Run a dbt command against the warehouse; raise StepFailed on any failure.
 
     dbt runs in its own process: dbt-duckdb keeps the DuckDB file open for the life of the
     process, which would lock out the validation and publish steps that follow.
+    `before`: commands (`source freshness`) run first in that same process (ingestion/pipeline/dbt_session.py:
+    dbt starts once); their failures are results for the caller to read, not a failure of this step.
     """
     warehouse = warehouse or warehouse_path()
-    dbt = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse), CHANGED_SINCE_ENV: changed_since or ""}
+    if before:
+        commands = [*(c.split() for c in before), [*command.split(), *extra]]
+        plan = {"common": dbt_args("", warehouse), "commands": commands, "may_fail": list(range(len(before)))}
+        cmd = [sys.executable, "-m", "ingestion.pipeline.dbt_session", json.dumps(plan)]
+    else:
+        cmd = [str(Path(sys.executable).with_name("dbt")), *dbt_args(command, warehouse, *extra)]
     # its own process group, ended with us: a killed `amokpi run` never leaves dbt holding the lock
-    code = run_child([str(dbt), *dbt_args(command, warehouse, *extra)], env=env, cwd=PROJECT_ROOT)
+    code = run_child(cmd, env=env, cwd=PROJECT_ROOT)
     if code != 0:
         raise StepFailed(f"dbt {command} failed (exit {code}): see the dbt output above "
                          f"and {dbt_target_dir() / 'run_results.json'}")
 
 
 def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True,
-          full_refresh: bool = False, changed_since: str | None = None) -> None:
+          full_refresh: bool = False, changed_since: str | None = None, freshness: bool = False) -> None:
     """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs.
     `with_tests=False` builds seeds and models only (for warehouses built as test fixtures, whose
     subject is not the dbt tests: each invariant is owned by one test run, not by every fixture).
@@ -266,7 +296,8 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
     `make test` (tests/python/test_known_answer.py) and in an analyst's own `dbt build`, not nightly.
     `full_refresh`: rebuild the incremental models from scratch (dbt's --full-refresh). `changed_since`: the
     newest load id the last build read; the incremental models then recompute only what later loads touched
-    (env AMOKPI_CHANGED_SINCE_LOAD_ID; without it they recompute every row)."""
+    (env AMOKPI_CHANGED_SINCE_LOAD_ID; without it they recompute every row). `freshness`: dbt source freshness
+    first, in the same dbt process, recorded as `source_freshness` records it (a stale source never fails this)."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
     skip = ["--exclude-resource-type", "unit_test"] + ([] if with_tests else ["--exclude-resource-type", "test"])
@@ -274,8 +305,10 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
         build_state.forget(warehouse)
     try:
         run_dbt("build", warehouse, *skip, *(["--full-refresh"] if full_refresh else []),
-                changed_since=None if full_refresh else changed_since)
+                changed_since=None if full_refresh else changed_since, before=["source freshness"] if freshness else [])
     finally:
+        if freshness:
+            print(f"    {record_freshness(warehouse, run_id, since=started)} sources measured")
         record_dbt_results(warehouse, run_id, since=started)
 
 
@@ -288,16 +321,21 @@ def build_fingerprint_arguments() -> list[str]:
 def source_freshness(warehouse: Path | None = None, run_id: str | None = None) -> int:
     """`dbt source freshness`: how long ago each raw table and the last load were loaded, against the sources'
     thresholds (vars). Stored in data_quality_runs (suite `freshness`) and shown on the data-quality page;
-    stale data is reported, never a reason to keep an older copy (it would be staler still). Returns the rows."""
-    from expectations import results
-
+    stale data is reported, never a reason to keep an older copy (it would be staler still). Returns the rows.
+    (`amokpi run` measures it in its build's dbt process: build(freshness=True).)"""
     warehouse = warehouse or warehouse_path()
     started = time.time()
     try:
         run_dbt("source freshness", warehouse)
     except StepFailed:
         pass  # a stale source makes dbt exit 1; the results say which, and dbt's own errors land there too
-    rows = results.freshness_rows(dbt_target_dir(), since=started)
+    return record_freshness(warehouse, run_id, since=started)
+
+
+def record_freshness(warehouse: Path, run_id: str | None, since: float) -> int:
+    from expectations import results
+
+    rows = results.freshness_rows(dbt_target_dir(), since=since)
     try:
         return results.write(warehouse, run_id or results.new_run_id(), rows)
     except duckdb.Error as exc:
@@ -348,8 +386,8 @@ def validate(warehouse: Path | None = None, run_id: str | None = None) -> None:
 
 
 class QualityGate:
-    """One checked run: GX raw -> dbt build (models and their tests) -> publish only if no check of
-    severity error failed, GX's or dbt's."""
+    """One checked run: GX raw -> dbt source freshness and build (models and their tests) -> publish only if no
+    check of severity error failed, GX's or dbt's."""
 
     def __init__(self, warehouse: Path | None = None, run_id: str | None = None) -> None:
         from expectations.results import new_run_id
@@ -385,19 +423,17 @@ class QualityGate:
         self.reports.append(report)
         return report
 
-    def freshness(self) -> int:
-        """dbt source freshness, recorded with the run; it never stops publishing (see source_freshness)."""
-        return source_freshness(self.warehouse, self.run_id)
-
-    def build(self, full_refresh: bool = False) -> None:
-        """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule."""
+    def build(self, full_refresh: bool = False, freshness: bool = False) -> None:
+        """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule.
+        `freshness`: dbt source freshness first, in the same dbt process, recorded with the run; it never stops
+        publishing (see source_freshness)."""
         refresh, since = self.build_plan(full_refresh)
         print(f"    incremental: what loads after {since} touched" if since else
               "    from scratch (--full-refresh): " + ("asked for" if full_refresh else
                                                        "no earlier build, or other code, seeds, vars or "
                                                        "reference data"), flush=True)
         try:
-            build(self.warehouse, self.run_id, full_refresh=refresh, changed_since=since)
+            build(self.warehouse, self.run_id, full_refresh=refresh, changed_since=since, freshness=freshness)
         except StepFailed as exc:
             self.build_error = exc
             self._docs()

@@ -68,6 +68,18 @@ def dbt_partial_parsing():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def streamlit_components_scanned_once() -> Iterator[None]:
+    """Each new AppTest scans every installed distribution's metadata for Streamlit components (0.4 s, more
+    than a page's own run); what is installed does not change during a session, so scan once."""
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests",
+                      functools.cache(manifest_scanner.scan_component_manifests))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def report_connections_released() -> Iterator[None]:
     """The report keeps one open connection per published file for its process's life; a test

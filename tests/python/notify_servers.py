@@ -68,7 +68,7 @@ class FakeTelegram:
             self._failures += [status] * count
 
     def __enter__(self) -> FakeTelegram:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

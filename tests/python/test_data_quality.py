@@ -63,9 +63,7 @@ def checked_run(account: DemoAccount, warehouse: Path, port: int, faults: Faults
     gate = runner.QualityGate(warehouse)
     try:
         gate.validate_raw()
-        if freshness:
-            gate.freshness()
-        gate.build()
+        gate.build(freshness=freshness)
         return GateRun(gate, None, gate.publish())
     except runner.StepFailed as exc:
         return GateRun(gate, exc, None)

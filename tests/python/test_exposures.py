@@ -22,31 +22,46 @@ REF = re.compile(r"ref\('(\w+)'\)")
 
 
 @cache
-def data_module() -> tuple[str, dict[str, str], dict[str, ast.FunctionDef]]:
+def data_module() -> tuple[dict[str, str], dict[str, tuple[ast.FunctionDef, str]]]:
+    """data.py's module constants (name -> source) and functions (name -> (node, source))."""
     source = (APP / "data.py").read_text()
+    lines = source.splitlines(keepends=True)  # sliced per node: ast.get_source_segment re-splits the file each call
+
+    def text(node: ast.stmt) -> str:
+        return "".join(lines[node.lineno - 1:node.end_lineno])
+
     tree = ast.parse(source)
-    constants = {node.targets[0].id: ast.get_source_segment(source, node) or "" for node in tree.body
+    constants = {node.targets[0].id: text(node) for node in tree.body
                  if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
-    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    return source, constants, functions
+    functions = {node.name: (node, text(node)) for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return constants, functions
 
 
 @cache
-def marts_read_by(function: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
-    source, constants, functions = data_module()
-    node = functions[function]
-    found = set(MART.findall(ast.get_source_segment(source, node) or ""))
-    for name in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - seen - {function}:
-        if name in constants:
-            found |= set(MART.findall(constants[name]))
-        if name in functions:
-            found |= marts_read_by(name, seen | {function})
+def marts_read_by(function: str) -> frozenset[str]:
+    """The marts named in `function`, in the module constants it uses and in every data.py function it calls,
+    however deep (each function looked at once)."""
+    constants, functions = data_module()
+    found: set[str] = set()
+    todo, seen = [function], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        node, text = functions[name]
+        found |= set(MART.findall(text))
+        for used in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}:
+            if used in constants:
+                found |= set(MART.findall(constants[used]))
+            if used in functions:
+                todo.append(used)
     return frozenset(found)
 
 
 @cache
 def data_calls(path: Path) -> frozenset[str]:
-    functions = data_module()[2]
+    functions = data_module()[1]
     return frozenset(n.attr for n in ast.walk(ast.parse(path.read_text()))
                      if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "data"
                      and n.attr in functions)
