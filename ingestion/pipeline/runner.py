@@ -175,7 +175,6 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
     # rows) for good; both are written again by the next load, so keeping them only grows the disk
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     os.environ.setdefault("LOAD__TRUNCATE_STAGING_DATASET", "true")
-    # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
     # PostgreSQL loads parquet only through ADBC; there dlt's default (INSERT statements) is used
     file_format = "parquet" if target() == "duckdb" else None
     try:
@@ -186,7 +185,7 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
             # instead of rescanning it whenever parsed pages fill a generation (~15 % of ingest CPU at S)
             gc.collect()
             gc.freeze()
-            try:
+            try:  # --full-refresh drops the raw tables (of every account in this warehouse) and the cursors
                 pipeline.run(source, loader_file_format=file_format, refresh="drop_sources" if full_refresh else None)
             finally:
                 gc.unfreeze()
