@@ -92,43 +92,36 @@ def pipeline_name(base_url: str) -> str:
 LOAD_MEMORY_LIMIT = "256MB"
 
 
-def destination(warehouse: Path, connection: duckdb.DuckDBPyConnection | None = None) -> Destination:
-    """dlt's destination for the target engine (amokpi.settings.target): the DuckDB file, or PostgreSQL.
-    `connection`: an open connection to the DuckDB file for dlt to use throughout (see `open_warehouse`)."""
+def destination(connection: duckdb.DuckDBPyConnection | None) -> Destination:
+    """dlt's destination for the target engine (amokpi.settings.target): PostgreSQL, or the DuckDB file behind
+    `connection` (see `warehouse_pipeline`)."""
     if target() == "postgres":
         return dlt.destinations.postgres(credentials=postgres_credentials())
-    credentials = DuckDbCredentials(connection or str(warehouse), global_config={"memory_limit": LOAD_MEMORY_LIMIT})
+    credentials = DuckDbCredentials(connection, global_config={"memory_limit": LOAD_MEMORY_LIMIT})
     return dlt.destinations.duckdb(credentials, loader_parallelism_strategy="sequential")
 
 
 @contextmanager
-def open_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """One connection to the DuckDB file for a whole ingest (None on PostgreSQL). dlt's pool closes the file when
-    its last borrower returns, and jobs running one at a time each were the last: it reopened (and, closing,
-    checkpointed) the file once per load job, 33 times for a small account, a third of a small ingest's CPU.
-    dlt never closes a connection it was given; this does, after the run."""
-    if target() == "postgres":
-        yield None
-        return
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(warehouse))
-    try:
-        yield connection
-    finally:
-        connection.close()
-
-
-def make_pipeline(warehouse: Path, base_url: str, connection: duckdb.DuckDBPyConnection | None = None) -> dlt.Pipeline:
+def warehouse_pipeline(warehouse: Path, base_url: str) -> Iterator[dlt.Pipeline]:
+    """The account's dlt pipeline, loading into the warehouse through one DuckDB connection held for the whole
+    ingest. dlt's pool closes the file when its last borrower returns, and jobs running one at a time each were
+    the last: it reopened (and, closing, checkpointed) the file once per load job, 33 times for a small account,
+    a third of a small ingest's CPU. dlt never closes a connection it was given; this does, after the run."""
     # pipeline state lives beside its warehouse, so two warehouses never share an incremental cursor,
     # and is named for the account, so two accounts loaded into one warehouse never share one either
     # (on PostgreSQL the warehouse path anchors only this state; dlt also keeps it in the database)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return dlt.pipeline(
-        pipeline_name=pipeline_name(base_url),
-        pipelines_dir=str(warehouse.parent / f".dlt_{warehouse.stem}"),
-        destination=destination(warehouse, connection),
-        dataset_name=RAW_DATASET,
-    )
+    connection = duckdb.connect(str(warehouse)) if target() == "duckdb" else None
+    try:
+        yield dlt.pipeline(
+            pipeline_name=pipeline_name(base_url),
+            pipelines_dir=str(warehouse.parent / f".dlt_{warehouse.stem}"),
+            destination=destination(connection),
+            dataset_name=RAW_DATASET,
+        )
+    finally:
+        if connection is not None:
+            connection.close()
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -178,8 +171,7 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
     # PostgreSQL loads parquet only through ADBC; there dlt's default (INSERT statements) is used
     file_format = "parquet" if target() == "duckdb" else None
     try:
-        with open_warehouse(warehouse) as connection:
-            pipeline = make_pipeline(warehouse, base_url, connection)
+        with warehouse_pipeline(warehouse, base_url) as pipeline:
             source = amocrm_source(progress=tally, **source_kwargs)
             # what is alive now (modules, pipeline, source) outlives the run: the cyclic collector leaves it be
             # instead of rescanning it whenever parsed pages fill a generation (~15 % of ingest CPU at S)
@@ -189,7 +181,7 @@ def _ingest_locked(warehouse: Path, base_url: str, full_refresh: bool, progress:
                 pipeline.run(source, loader_file_format=file_format, refresh="drop_sources" if full_refresh else None)
             finally:
                 gc.unfreeze()
-            ensure_raw_tables(warehouse, pipeline)
+            ensure_raw_tables(pipeline)
     except Exception as exc:  # dlt wraps resource errors; surface the root cause, never a secret
         raise StepFailed(f"ingest failed: {_why(exc, warehouse)}") from exc
     finally:
@@ -213,32 +205,23 @@ _RAW_TYPES = {
 }
 
 
-def ensure_raw_tables(warehouse: Path, pipeline: dlt.Pipeline | None = None) -> list[str]:
+def ensure_raw_tables(pipeline: dlt.Pipeline) -> list[str]:
     """Create, empty, every raw table the account had no records for (dlt creates tables only
     when rows arrive), so staging always finds its sources. Returns the tables created.
-    On PostgreSQL through `pipeline`'s connection (the DuckDB file is opened directly)."""
-    if target() == "postgres":
-        if pipeline is None:
-            raise ValueError("ensure_raw_tables on PostgreSQL needs the pipeline (its connection)")
-        with pipeline.sql_client() as client:
-            return _create_missing(lambda sql, *args: client.execute_sql(sql, *args), "postgres", "%s")
-    with duckdb.connect(str(warehouse)) as con:
-        return _create_missing(lambda sql, *args: con.execute(sql, list(args)).fetchall(), "duckdb", "?")
-
-
-def _create_missing(execute, engine: str, placeholder: str) -> list[str]:
+    Through the pipeline's own connection (on DuckDB the one its ingest holds)."""
+    types = _RAW_TYPES[target()]
     created = []
-    existing = {name for (name,) in execute(
-        f"select table_name from information_schema.tables where table_schema = {placeholder}", RAW_DATASET) or []}
-    types = _RAW_TYPES[engine]
-    for table, columns in RAW_COLUMNS.items():
-        if table in existing:
-            continue
-        ddl = ", ".join(f'"{name}" {types[dtype]}' for name, dtype in columns.items())
-        execute(f'create schema if not exists "{RAW_DATASET}"')
-        execute(f'create table "{RAW_DATASET}"."{table}" ({ddl}, "_dlt_load_id" {types["text"]}, '
-                f'"_dlt_id" {types["text"]})')
-        created.append(table)
+    with pipeline.sql_client() as client:
+        existing = {name for (name,) in client.execute_sql(
+            "select table_name from information_schema.tables where table_schema = %s", RAW_DATASET) or []}
+        for table, columns in RAW_COLUMNS.items():
+            if table in existing:
+                continue
+            ddl = ", ".join(f'"{name}" {types[dtype]}' for name, dtype in columns.items())
+            client.execute_sql(f'create schema if not exists "{RAW_DATASET}"')
+            client.execute_sql(f'create table "{RAW_DATASET}"."{table}" ({ddl}, "_dlt_load_id" {types["text"]}, '
+                               f'"_dlt_id" {types["text"]})')
+            created.append(table)
     return created
 
 
@@ -275,7 +258,7 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str, changed_si
     env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse), CHANGED_SINCE_ENV: changed_since or ""}
     if before:
         commands = [*(c.split() for c in before), [*command.split(), *extra]]
-        plan = {"common": dbt_args("", warehouse), "commands": commands, "may_fail": list(range(len(before)))}
+        plan = {"common": dbt_args("", warehouse), "commands": commands}
         cmd = [sys.executable, "-m", "ingestion.pipeline.dbt_session", json.dumps(plan)]
     else:
         cmd = [str(Path(sys.executable).with_name("dbt")), *dbt_args(command, warehouse, *extra)]

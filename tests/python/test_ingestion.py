@@ -113,9 +113,8 @@ def test_empty_account_still_gets_every_raw_table(tmp_path: Path) -> None:
 def test_the_load_step_caps_duckdb_memory_and_runs_one_job_at_a_time(tmp_path: Path) -> None:
     """DuckDB's own default (80 % of the machine) let the load's merge grow with the account (1.6 GB at 100k
     leads); the peak itself is measured by `make bench` (bench/scale_bench.py), not in a test."""
-    # the pipeline as an ingest makes it: on the one connection it holds for the whole run (runner.open_warehouse)
-    with runner.open_warehouse(tmp_path / "wh.duckdb") as connection:
-        pipeline = runner.make_pipeline(tmp_path / "wh.duckdb", "http://127.0.0.1:9", connection)
+    # the pipeline as an ingest makes it: on the one connection it holds for the whole run
+    with runner.warehouse_pipeline(tmp_path / "wh.duckdb", "http://127.0.0.1:9") as pipeline:
         with pipeline.sql_client() as client:
             (limit,), = client.execute_sql("select current_setting('memory_limit')")
     with duckdb.connect() as con:
