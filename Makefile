@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test test-unit sql-lint pytest lint bench clean chromium postgres kpis
+.PHONY: install demo test test-slow test-unit sql-lint pytest lint bench clean chromium postgres kpis
 
 install: $(VENV)/.installed
 
@@ -46,6 +46,12 @@ test: $(VENV)/.installed-test chromium postgres
 	$(BIN)/ruff check .
 	$(BIN)/python -m amokpi.kpi_codegen --check
 	@$(MAKE) --no-print-directory pytest
+
+# The heavier checks `make test` leaves out to stay within 5 minutes (pytest's `slow` marker): the whole dbt build
+# on PostgreSQL, the browser tours and the OpenID sign-in, an analyst's seed edit on a freshly parsed copy, the
+# scale tests. CI (.ci/run) runs them after `make test`; `make bench` too.
+test-slow: $(VENV)/.installed-test chromium postgres
+	$(BIN)/python -m pytest -m slow
 
 sql-lint: $(VENV)/.installed-test
 	PYTHONWARNINGS=ignore $(BIN)/sqlfluff lint models --processes 1 --disable-progress-bar

@@ -270,19 +270,22 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str, changed_si
 
 
 def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True,
-          full_refresh: bool = False, changed_since: str | None = None, freshness: bool = False) -> None:
+          full_refresh: bool = False, changed_since: str | None = None, freshness: bool = False,
+          unit_tests: bool = False) -> None:
     """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs.
     `with_tests=False` builds seeds and models only (for warehouses built as test fixtures, whose
     subject is not the dbt tests: each invariant is owned by one test run, not by every fixture).
-    dbt's unit tests are left out either way: they test the SQL, not the data, so they run once in
-    `make test` (tests/python/test_known_answer.py) and in an analyst's own `dbt build`, not nightly.
+    dbt's unit tests are left out unless `unit_tests`: they test the SQL, not the data, so they run once in
+    `make test` (the known-answer fixture's build, tests/python/conftest.py) and in an analyst's own `dbt build`,
+    not nightly.
     `full_refresh`: rebuild the incremental models from scratch (dbt's --full-refresh). `changed_since`: the
     newest load id the last build read; the incremental models then recompute only what later loads touched
     (env AMOKPI_CHANGED_SINCE_LOAD_ID; without it they recompute every row). `freshness`: dbt source freshness
     first, in the same dbt process, recorded as `source_freshness` records it (a stale source never fails this)."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
-    skip = ["--exclude-resource-type", "unit_test"] + ([] if with_tests else ["--exclude-resource-type", "test"])
+    skip = ([] if unit_tests else ["--exclude-resource-type", "unit_test"]) + \
+        ([] if with_tests else ["--exclude-resource-type", "test"])
     if target() == "duckdb":  # a build that fails half-way leaves marts the recorded fingerprint does not describe
         build_state.forget(warehouse)
     try:

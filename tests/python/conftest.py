@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,8 @@ os.environ.setdefault("AMOKPI_DEMO_SEEDS", "1")
 os.environ["AMOKPI_TEST_DBT_DIR"] = tempfile.mkdtemp(prefix="amokpi-test-dbt-")  # not setdefault: one per process
 os.environ["DBT_TARGET_PATH"] = os.path.join(os.environ["AMOKPI_TEST_DBT_DIR"], "target")
 os.environ["DBT_LOG_PATH"] = os.path.join(os.environ["AMOKPI_TEST_DBT_DIR"], "logs")
+# ... which nobody reads, and which dbt writes at debug level (every statement): ~8 % of a build's CPU
+os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 
 from amokpi.settings import serving_path
 from ingestion.demo.account import DemoAccount, generate_account
@@ -102,16 +106,46 @@ def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.Tem
     """The demo warehouse as a user gets it, built once per session by the real command line:
     `amokpi demo --no-serve` generates the account, serves it over HTTP, ingests it, checks the raw
     tables (GX), runs `dbt build` with its tests and publishes. test_cli.py checks that run; the
-    other tests read what it built."""
-    warehouse = tmp_path_factory.mktemp("demo_warehouse") / "warehouse.duckdb"
-    env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse)}
-    for name in ("AMOKPI_SERVING", "AMOKPI_REPORT"):
-        env.pop(name, None)
-    cli = subprocess.run([AMOKPI, "demo", "--no-serve", "--seed", str(DEMO_SEED),
-                          "--leads-per-month", str(DEMO_LEADS_PER_MONTH)],
-                         env=env, capture_output=True, text=True, timeout=900)
-    assert cli.returncode == 0, cli.stdout[-3000:] + cli.stderr[-3000:]
+    other tests read what it built. Under xdist the first worker that asks builds it and the other
+    reads the same files (`built_once`), so the modules reading it spread over both workers. Its
+    files are made read-only: a test that wants to write one works on a copy."""
+
+    def build(directory: Path) -> dict:
+        warehouse = directory / "warehouse.duckdb"
+        env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse)}
+        for name in ("AMOKPI_SERVING", "AMOKPI_REPORT"):
+            env.pop(name, None)
+        cli = subprocess.run([AMOKPI, "demo", "--no-serve", "--seed", str(DEMO_SEED),
+                              "--leads-per-month", str(DEMO_LEADS_PER_MONTH)],
+                             env=env, capture_output=True, text=True, timeout=900)
+        assert cli.returncode == 0, cli.stdout[-3000:] + cli.stderr[-3000:]
+        for path in directory.glob("*.duckdb"):
+            path.chmod(0o444)
+        return {"warehouse": str(warehouse), "args": cli.args, "returncode": cli.returncode,
+                "stdout": cli.stdout, "stderr": cli.stderr}
+
+    built = built_once(tmp_path_factory, "demo_warehouse", build)
+    cli = subprocess.CompletedProcess(built["args"], built["returncode"], built["stdout"], built["stderr"])
+    warehouse = Path(built["warehouse"])
     return BuiltWarehouse(small_demo_account, warehouse, serving_path(warehouse), cli)
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], dict]) -> dict:
+    """`build(directory)` run once per test session, whichever pytest-xdist worker asks first (xdist's documented
+    recipe: a lock in the directory all workers' temporary directories share); the others wait for it and get the
+    JSON it returned. A build that failed is tried again by the next worker that asks (and fails it the same way)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    directory, done = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when its holder dies
+        if done.exists():
+            return json.loads(done.read_text())
+        shutil.rmtree(directory, ignore_errors=True)  # a failed attempt's leftovers
+        directory.mkdir()
+        built = build(directory)
+        done.write_text(json.dumps(built))
+        return built
 
 
 @pytest.fixture()
@@ -146,6 +180,7 @@ def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
     from test_funnel_known_answer import tricky_account
     from test_known_answer import delete_in_trash, known_account, msk
 
+    from expectations.results import dbt_rows
     from ingestion.demo.faults import Faults
     from ingestion.pipeline import runner
 
@@ -169,11 +204,16 @@ def known_answer_build(tmp_path_factory: pytest.TempPathFactory):
             runner.ingest(warehouse, requests_per_second=0)
     finally:
         shape.stop()
-    runner.build(warehouse, with_tests=False)  # the subject is the figures; dbt's tests run in test_data_quality
+    # the subject is the figures: dbt's data tests run in test_data_quality; the models' unit tests run here, in
+    # this build's dbt process (test_known_answer reads their results)
+    runner.build(warehouse, with_tests=False, unit_tests=True)
+    target = runner.dbt_target_dir()
+    declared = len(json.loads((target / "manifest.json").read_text())["unit_tests"])
+    unit_tests = [r for r in dbt_rows(target) if r.suite == "unit_test"]
     runner.validate(warehouse)
     runner.publish(warehouse)
     # the known-answer tests read every layer (raw, staging, intermediate), so the warehouse itself
-    return KnownAnswerBuild(warehouse, warehouse, shape.api)
+    return KnownAnswerBuild(warehouse, warehouse, shape.api, unit_tests, declared)
 
 
 @pytest.fixture(scope="session")
@@ -197,11 +237,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
 
 
-# The warehouses built once per session. Under pytest-xdist (`-n 2`, pyproject) every test module
-# that reads one runs on the same worker, so each is still built once; any other module is a unit
-# of its own (its module-scoped fixtures, such as test_data_quality's scenario, are built once too).
+# How the suite spreads over pytest-xdist's workers (`-n 2`, pyproject). A unit of work is a test module (its
+# module-scoped fixtures, such as test_data_quality's scenario, are built once), except that every module reading
+# the known-answer warehouse is one unit: that warehouse is built in this process and keeps a live demo API's log,
+# so it stays on one worker. The demo warehouse is shared by both workers (`built_once`).
 # (xdist's own `--dist loadgroup` marks do not reach pytest 9's node ids, hence a scheduler.)
-SHARED_WAREHOUSES = ("demo_warehouse", "known_answer_build")
+SHARED_WAREHOUSES = ("known_answer_build",)
+# Units that start first, longest first (xdist would order by number of tests): the first builds the demo
+# warehouse while the other worker builds the known-answer one, and no long unit is left to start last.
+START_FIRST = ("tests/python/test_report_pages.py", "known_answer_build", "tests/python/test_data_quality.py",
+               "tests/python/test_faults.py")
 
 
 @functools.cache
@@ -215,12 +260,24 @@ def work_unit(root: Path, module: str) -> str:
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedWarehouseScheduling(LoadScopeScheduling):
-        """xdist's loadscope (whole units to one worker, biggest first) with `work_unit` as the unit."""
+        """xdist's loadscope (whole units to one worker) with `work_unit` as the unit and START_FIRST first."""
+
+        ordered = False
 
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(config.rootpath, nodeid.split("::", 1)[0])
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the queue is complete when the first unit is handed out
+                rank = {unit: i for i, unit in enumerate(START_FIRST)}
+                self.workqueue = OrderedDict(sorted(self.workqueue.items(),
+                                                    key=lambda item: rank.get(item[0], len(rank))))
+                self.ordered = True
+            super()._assign_work_unit(node)
 
     return SharedWarehouseScheduling(config, log)

@@ -34,6 +34,8 @@ class KnownAnswerBuild:
     warehouse: Path
     serving: Path
     real_shape: Any  # the real-shape account's demo API (its `log` holds every reply)
+    unit_tests: list  # the results of dbt's unit tests, run in the build (expectations.results.Row)
+    unit_tests_declared: int  # how many unit tests the project declares (the build's manifest)
 
     def view(self, account_id: int) -> AccountView:
         return AccountView(duckdb.connect(str(self.serving), read_only=True), account_id)

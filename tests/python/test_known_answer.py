@@ -349,26 +349,15 @@ def test_weekly_wins_and_the_week_so_far(marts) -> None:
     assert department[date(2026, 3, 2)]["calls_count"] == 4 and department[date(2026, 3, 2)]["new_leads_count"] == 2
 
 
-def test_the_models_unit_tests_pass(known_answer_build, tmp_path) -> None:
-    """dbt's unit tests (each model's formulas on fixed inputs, beside its SQL) run here, once per `make test`,
-    not in every nightly build: they test the SQL, not the data. dbt reads their inputs' column types from a
-    built warehouse: a copy of this one (the module's readers hold it open, and a fixture is not written to)."""
-    import json
-    import shutil
-
-    from expectations.results import dbt_rows
-    from ingestion.pipeline import runner
-
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(known_answer_build.warehouse, warehouse)
-    runner.run_dbt("test", warehouse, "--select", "test_type:unit")
-    target = runner.dbt_target_dir()
-    declared = json.loads((target / "manifest.json").read_text())["unit_tests"]
-    rows = dbt_rows(target)
-    assert len(declared) >= 15 and len(rows) == len(declared)
+def test_the_models_unit_tests_pass(known_answer_build) -> None:
+    """dbt's unit tests (each model's formulas on fixed inputs, beside its SQL) run once per `make test`, in the
+    known-answer warehouse's build (conftest), not in every nightly build: they test the SQL, not the data."""
+    rows, declared = known_answer_build.unit_tests, known_answer_build.unit_tests_declared
+    assert declared >= 15 and len(rows) == declared
     assert {(r.suite, r.status) for r in rows} == {("unit_test", "pass")}
 
 
+@pytest.mark.slow  # a fresh dbt parse of a copied project (~20 s): `make test-slow` (CI) and make bench
 def test_amokpi_publish_after_a_seed_edit_shows_the_new_plan_in_the_report(known_answer_build, tmp_path) -> None:
     """An analyst's workflow: give manager A a March plan of 200 000 in sales_plans.csv, `dbt build` the seed
     and the models between it and the report's KPI mart, then `amokpi publish`: GX passes on the raw tables,

@@ -35,6 +35,8 @@ from test_known_answer import (  # noqa: F401  (collected here with this module'
 
 from ingestion.demo.api import DemoApiServer
 
+pytestmark = pytest.mark.slow  # a second engine's whole build: `make test-slow` (CI) and make bench
+
 
 class PostgresView:
     """The shape test_known_answer's tests read (`execute(sql)` returning a cursor) over a PostgreSQL

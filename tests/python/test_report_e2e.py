@@ -289,6 +289,7 @@ def screenshot(tab: DevTools, path: Path) -> None:
     time.sleep(0.5)  # let the charts lay out at the new size
     try:
         shot = tab.call("Page.captureScreenshot", format="png")
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(shot["data"]))
     finally:
         tab.call("Emulation.setDeviceMetricsOverride", width=1440, height=2000, deviceScaleFactor=1, mobile=False)
@@ -323,6 +324,7 @@ CHART_TEXT_JS = ("JSON.stringify([...document.querySelectorAll('[data-testid=\"s
 GROUPED = {"ru": re.compile(r"^-?\d{1,3}(\u00a0\d{3})+$"), "en": re.compile(r"^-?\d{1,3}(,\d{3})+$")}
 
 
+@pytest.mark.slow  # a browser tour: make test-slow (CI) and make bench; make test keeps the first-screen check
 def test_every_page_renders_in_chromium(report_url: str, browser: str, serving_copy: Path) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     values = data_values(serving_copy)
@@ -362,6 +364,7 @@ def test_every_page_renders_in_chromium(report_url: str, browser: str, serving_c
     assert len(shots) >= len(PAGES) and all((SCREENSHOTS / name).stat().st_size > 10_000 for name in shots)
 
 
+@pytest.mark.slow  # a browser tour: make test-slow (CI) and make bench; make test keeps the first-screen check
 def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_copy: Path) -> None:
     with duckdb.connect(str(serving_copy), read_only=True) as con:
         team, manager = con.execute(
@@ -393,6 +396,7 @@ def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_
         tab.close()
 
 
+@pytest.mark.slow  # a browser tour: make test-slow (CI) and make bench; make test keeps the first-screen check
 def test_page_switch_keeps_the_filters_and_old_links_still_work(
     report_url: str, browser: str, serving_copy: Path
 ) -> None:
@@ -426,6 +430,8 @@ def test_publish_while_the_report_is_open(
     from ingestion.pipeline import runner
 
     monkeypatch.setenv("AMOKPI_SERVING", str(serving_copy))  # publish() swaps in at the report's file
+    warehouse = serving_copy.with_name("warehouse.duckdb")  # publishing writes to its warehouse: not the shared one
+    shutil.copyfile(demo_warehouse.warehouse, warehouse)
     tab = open_tab(browser)
     stop = threading.Event()
     failures: list[object] = []
@@ -448,7 +454,7 @@ def test_publish_while_the_report_is_open(
     try:
         time.sleep(1.0)
         # The report holds no lock on the file: publishing (checkpoint + copy + atomic rename) goes through.
-        published = [runner.publish(demo_warehouse.warehouse) for _ in range(3)]
+        published = [runner.publish(warehouse) for _ in range(3)]
         time.sleep(1.0)
     finally:
         stop.set()

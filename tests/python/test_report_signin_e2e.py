@@ -29,6 +29,8 @@ from oidc_provider_mock import app as oidc_app
 from test_report_e2e import DevTools, browser, http_get, open_tab  # noqa: F401 (browser: the shared fixture)
 from werkzeug.serving import make_server
 
+pytestmark = pytest.mark.slow  # a browser and an OpenID provider: `make test-slow` (CI) and make bench
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "streamlit_app" / "app.py"
 HEAD, LEAD, MANAGER = "head@demo.amokpi.test", "anna.smirnova@demo.amokpi.test", "dmitry.kozlov@demo.amokpi.test"

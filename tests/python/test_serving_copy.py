@@ -43,12 +43,21 @@ def fresh_cache() -> Iterator[None]:
     st.cache_data.clear()
 
 
+@pytest.fixture(scope="module")
+def own_warehouse(demo_warehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo warehouse that this module publishes (and locks) as it likes: the shared one's serving
+    copy is read by tests on the other xdist worker meanwhile."""
+    copy = tmp_path_factory.mktemp("serving_copy") / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse.warehouse, copy)
+    return copy
+
+
 @pytest.fixture()
-def defaults(demo_warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+def defaults(own_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No explicit pins: the report finds its own copy from the warehouse, as `amokpi report` would."""
     monkeypatch.delenv("AMOKPI_SERVING", raising=False)
     monkeypatch.delenv("AMOKPI_REPORT", raising=False)
-    monkeypatch.setenv("AMOKPI_WAREHOUSE", str(demo_warehouse.warehouse))
+    monkeypatch.setenv("AMOKPI_WAREHOUSE", str(own_warehouse))
 
 
 def rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -102,8 +111,8 @@ def leaks(path: Path, values: set[str], schema: str | None = None) -> list[tuple
     return found
 
 
-def test_the_serving_copy_holds_the_marts_and_nothing_from_the_raw_layer(demo_warehouse, defaults) -> None:
-    warehouse = demo_warehouse.warehouse
+def test_the_serving_copy_holds_the_marts_and_nothing_from_the_raw_layer(own_warehouse, defaults) -> None:
+    warehouse = own_warehouse
     serving = runner.publish(warehouse)
     assert serving == settings.serving_path(warehouse)
 
@@ -156,9 +165,9 @@ def test_a_quarantined_contact_does_not_reach_the_serving_copy(
 
 
 def test_a_bi_user_holding_the_serving_copy_read_write_neither_blocks_the_report_nor_publishing(
-    demo_warehouse, defaults
+    own_warehouse, defaults
 ) -> None:
-    warehouse = demo_warehouse.warehouse
+    warehouse = own_warehouse
     serving = runner.publish(warehouse)
     report = settings.report_path(warehouse)
     bi = subprocess.Popen([sys.executable, "-c", BI_SESSION, str(serving)], stdin=subprocess.PIPE,
@@ -197,13 +206,13 @@ def test_a_bi_user_holding_the_serving_copy_read_write_neither_blocks_the_report
     assert int(out.split()[-1]) == managers  # the BI session kept reading the copy it had open
 
 
-def test_publish_leaves_no_temporary_files(demo_warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_publish_leaves_no_temporary_files(own_warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Neither a publish nor a failed one leaves anything beside the copies; a failed one keeps the old copies."""
     out = tmp_path / "published"
     monkeypatch.setenv("AMOKPI_SERVING", str(out / "bi" / "warehouse.serving.duckdb"))
     monkeypatch.setenv("AMOKPI_REPORT", str(out / "report" / "warehouse.report.duckdb"))
     for _ in range(2):
-        runner.publish(demo_warehouse.warehouse)
+        runner.publish(own_warehouse)
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == ["bi/warehouse.serving.duckdb", "report/warehouse.report.duckdb"]
     good = {f: (out / f).read_bytes() for f in files}
