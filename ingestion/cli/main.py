@@ -383,6 +383,20 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=lambda a: _serve_report(a.port, a.host))
 
     args = parser.parse_args(argv)
+    try:
+        result = args.fn(args)
+        return result if isinstance(result, int) else 0
+    except BaseException as exc:
+        code = _explained(exc)
+        if code is None:
+            raise
+        return code
+
+
+def _explained(exc: BaseException) -> int | None:
+    """Print a failure the command line explains in one line and return its exit code; None for any other.
+    The failures' classes are imported here, on the way out: `export`, `notify` and `report` never load dlt
+    (2.5 s of imports, through the amoCRM source and the runner) only to name what they might have caught."""
     import duckdb
 
     from ingestion.amocrm.client import AmoCrmError
@@ -392,22 +406,19 @@ def main(argv: list[str] | None = None) -> int:
     from ingestion.pipeline.processes import Interrupted
     from ingestion.pipeline.runner import StepFailed
 
-    try:
-        result = args.fn(args)
-        return result if isinstance(result, int) else 0
-    except (StepFailed, AmoCrmError, OAuthError, LockBusy, WarehouseUnavailable) as exc:
+    if isinstance(exc, StepFailed | AmoCrmError | OAuthError | LockBusy | WarehouseUnavailable):
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except Interrupted as exc:
+    if isinstance(exc, Interrupted):
         print(f"error: {exc}; the last published data is unchanged", file=sys.stderr)
         return 128 + exc.signum
-    except (duckdb.Error, OSError) as exc:  # a lock or a permission problem met past the preflight
+    if isinstance(exc, duckdb.Error | OSError):  # a lock or a permission problem met past the preflight
         line = explain(exc, warehouse_path())
         if line is None:
-            raise
+            return None
         print(f"error: {line}", file=sys.stderr)
         return 1
-
+    return None
 
 if __name__ == "__main__":
     sys.exit(main())
