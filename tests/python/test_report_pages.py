@@ -6,7 +6,7 @@ import io
 import json
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,13 +39,27 @@ def serving(demo_warehouse, monkeypatch: pytest.MonkeyPatch) -> Path:
     return demo_warehouse.serving
 
 
+class Downloads(dict):
+    """Every download button's payload by file id (AppTest keeps them in a throwaway store); a deferred one's
+    (made when the reader clicks) is made here when a test asks for it, as a click would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deferred: dict[str, Callable[[], bytes]] = {}
+
+    def of(self, button) -> bytes:  # noqa: ANN001 - AppTest's DownloadButton
+        if button.proto.deferred_file_id:
+            return self.deferred[button.proto.deferred_file_id]()
+        return self[Path(button.proto.url).stem]
+
+
 @pytest.fixture()
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Every download button's payload by file id (AppTest keeps them in a throwaway store)."""
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
+    from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
     from streamlit.testing.v1 import app_test
 
-    files: dict[str, bytes] = {}
+    files = Downloads()
 
     class Recording(MemoryMediaFileStorage):
         def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001
@@ -53,7 +67,15 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
             files[file_id] = self.get_file(file_id).content
             return file_id
 
+    add_deferred = MediaFileManager.add_deferred
+
+    def recording_deferred(self, data_callable, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        file_id = add_deferred(self, data_callable, *args, **kwargs)
+        files.deferred[file_id] = data_callable
+        return file_id
+
     monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_deferred)
     return files
 
 
@@ -123,12 +145,12 @@ def busiest_team_manager(path: Path, month: date) -> tuple[int, int, str]:
 # ---------------------------------------------------------------- every page, every table
 
 
-def test_csv_download_holds_the_rows_shown(serving: Path, downloads: dict[str, bytes]) -> None:
+def test_csv_download_holds_the_rows_shown(serving: Path, downloads: Downloads) -> None:
     files = downloads
     at = open_page("managers")
     for name in ("leaderboard", "comparison"):
         (button,) = [b for b in at.download_button if b.key == f"csv_{name}"]
-        payload = files[Path(button.proto.url).stem]
+        payload = files.of(button)
         assert payload.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM, so Excel reads Cyrillic names
         downloaded = pd.read_csv(io.BytesIO(payload), encoding="utf-8-sig")
         shown = table(at, name)
@@ -775,7 +797,7 @@ GAPS = {"None", "nan", "NaN", "NaT", "<NA>"}  # Python's and pandas' words for a
 RAW_VALUES = {"high", "up", "down", "pass", "fail"}  # the marts' enum values, which a reader sees translated
 
 
-def check_page(at: AppTest, page: str, lang: str, values: set[str], files: dict[str, bytes],
+def check_page(at: AppTest, page: str, lang: str, values: set[str], files: Downloads,
                narrowed: bool = False) -> int:
     """What every page owes its reader, in one pass over what it drew (`narrowed`: to one manager, whose
     figures a page may not have, when it says so). Returns how many empty cells said why."""
@@ -813,13 +835,13 @@ def check_page(at: AppTest, page: str, lang: str, values: set[str], files: dict[
             assert (number["decimal"], number["thousands"]) == ((",", "\u00a0") if lang == "ru" else (".", ","))
     if page == "scorecard" and lang == "ru":
         (button,) = [b for b in at.download_button if b.key == "xlsx_scorecard"]
-        sheet = pd.read_excel(io.BytesIO(files[Path(button.proto.url).stem]))
+        sheet = pd.read_excel(io.BytesIO(files.of(button)))
         assert "Направление" in sheet.columns  # the reader's headers …
         assert set(sheet["Направление"]) <= {"up", "down", "none"}  # … over the mart's raw values
     return reasons
 
 
-def test_every_page_in_both_languages_and_filtered(serving: Path, downloads: dict[str, bytes]) -> None:
+def test_every_page_in_both_languages_and_filtered(serving: Path, downloads: Downloads) -> None:
     """Every page, in Russian and English, then narrowed to a team, a manager and a quarter: it renders without an
     error or warning, every table has its CSV and Excel downloads and shows gaps as dashes, and the
     page speaks the reader's language in text, tables and charts (one sweep: a page run is the cost)."""
@@ -995,7 +1017,7 @@ def test_loss_reason_lists_the_leads_the_mart_counts(serving: Path) -> None:
         assert f"xlsx_loss_leads_{pipeline}" in [b.key for b in at.download_button]
 
 
-def test_pipeline_filtered_pages_in_both_languages(serving: Path, downloads: dict[str, bytes]) -> None:
+def test_pipeline_filtered_pages_in_both_languages(serving: Path, downloads: Downloads) -> None:
     """The pages the pipeline filter changes or explains, with a pipeline chosen: the sweep's checks (no key, no
     None, the reader's language, downloads under every table)."""
     values = data_values(serving)
