@@ -110,8 +110,9 @@ def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.Tem
     `amokpi demo --no-serve` generates the account, serves it over HTTP, ingests it, checks the raw
     tables (GX), runs `dbt build` with its tests and publishes. test_cli.py checks that run; the
     other tests read what it built. Under xdist the first worker that asks builds it and the other
-    reads the same files (`built_once`), so the modules reading it spread over both workers. Its
-    files are made read-only: a test that wants to write one works on a copy."""
+    reads the same files (`built_once`), so the modules reading it spread over both workers. A test
+    that publishes from it, or opens it read-write, works on a copy: DuckDB refuses a read-only open
+    while another process holds the file read-write."""
 
     def build(directory: Path) -> dict:
         warehouse = directory / "warehouse.duckdb"
@@ -122,8 +123,6 @@ def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.Tem
                               "--leads-per-month", str(DEMO_LEADS_PER_MONTH)],
                              env=env, capture_output=True, text=True, timeout=900)
         assert cli.returncode == 0, cli.stdout[-3000:] + cli.stderr[-3000:]
-        for path in directory.glob("*.duckdb"):
-            path.chmod(0o444)
         return {"warehouse": str(warehouse), "args": cli.args, "returncode": cli.returncode,
                 "stdout": cli.stdout, "stderr": cli.stderr}
 
