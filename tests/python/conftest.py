@@ -47,6 +47,7 @@ class BuiltWarehouse:
     account: DemoAccount
     warehouse: Path  # the read-write warehouse (raw_amocrm, staging, intermediate, marts)
     serving: Path  # the published BI serving copy (marts and meta only); tests point the report at it
+    target: Path  # dbt's artifacts of the build that made it (manifest.json, semantic_manifest.json, ...)
     cli: subprocess.CompletedProcess  # the `amokpi demo` run that built it: exit code and output
 
 
@@ -116,7 +117,8 @@ def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.Tem
 
     def build(directory: Path) -> dict:
         warehouse = directory / "warehouse.duckdb"
-        env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse)}
+        # its dbt artifacts beside it, not in this worker's target dir: both workers read them
+        env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(directory / "target")}
         for name in ("AMOKPI_SERVING", "AMOKPI_REPORT"):
             env.pop(name, None)
         cli = subprocess.run([AMOKPI, "demo", "--no-serve", "--seed", str(DEMO_SEED),
@@ -129,7 +131,7 @@ def demo_warehouse(small_demo_account: DemoAccount, tmp_path_factory: pytest.Tem
     built = built_once(tmp_path_factory, "demo_warehouse", build)
     cli = subprocess.CompletedProcess(built["args"], built["returncode"], built["stdout"], built["stderr"])
     warehouse = Path(built["warehouse"])
-    return BuiltWarehouse(small_demo_account, warehouse, serving_path(warehouse), cli)
+    return BuiltWarehouse(small_demo_account, warehouse, serving_path(warehouse), warehouse.parent / "target", cli)
 
 
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], dict]) -> dict:

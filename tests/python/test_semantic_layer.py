@@ -31,15 +31,15 @@ ALL_KPIS = list(registry())
 TEAM_KPIS = [kpi.name for kpi in registry().values() if kpi.is_per_team]
 
 
-def mf_project(tmp_path: Path) -> Path:
+def mf_project(tmp_path: Path, target: Path) -> Path:
     """A project root for `mf`, which reads `<project>/target/semantic_manifest.json` only: the project's own
-    files linked, and the semantic manifest of the test process's dbt runs (tests keep dbt's artifacts out of
-    the project's target/, conftest.py)."""
+    files linked, and the semantic manifest of the dbt build in `target` (tests keep dbt's artifacts out of the
+    project's target/, conftest.py)."""
     root = tmp_path / "project"
     (root / "target").mkdir(parents=True)
     for name in ("dbt_project.yml", "models", "dbt_project", "tests"):
         (root / name).symlink_to(PROJECT_ROOT / name)
-    shutil.copy(Path(os.environ["DBT_TARGET_PATH"]) / "semantic_manifest.json", root / "target")
+    shutil.copy(target / "semantic_manifest.json", root / "target")
     return root
 
 
@@ -99,7 +99,7 @@ def mf_answers(demo_warehouse, tmp_path_factory: pytest.TempPathFactory) -> dict
     drives it (mf_queries.py) for the saved queries of the manager and team KPI tables and of the funnel, every
     KPI of the department, and the team KPIs by quarter."""
     tmp = tmp_path_factory.mktemp("mf")
-    project = mf_project(tmp)
+    project = mf_project(tmp, demo_warehouse.target)
     queries = {
         "manager": {"saved_query_name": "manager_kpis_by_month"},
         "team": {"saved_query_name": "team_kpis_by_month"},
