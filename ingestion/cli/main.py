@@ -420,6 +420,7 @@ def _explained(exc: BaseException) -> int | None:
         return 1
     return None
 
+
 if __name__ == "__main__":
     sys.exit(main())
 

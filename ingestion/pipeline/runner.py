@@ -284,8 +284,8 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
     first, in the same dbt process, recorded as `source_freshness` records it (a stale source never fails this)."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
-    skip = ([] if unit_tests else ["--exclude-resource-type", "unit_test"]) + \
-        ([] if with_tests else ["--exclude-resource-type", "test"])
+    left_out = ([] if unit_tests else ["unit_test"]) + ([] if with_tests else ["test"])
+    skip = [arg for kind in left_out for arg in ("--exclude-resource-type", kind)]
     if target() == "duckdb":  # a build that fails half-way leaves marts the recorded fingerprint does not describe
         build_state.forget(warehouse)
     try:
@@ -320,12 +320,7 @@ def source_freshness(warehouse: Path | None = None, run_id: str | None = None) -
 def record_freshness(warehouse: Path, run_id: str | None, since: float) -> int:
     from expectations import results
 
-    rows = results.freshness_rows(dbt_target_dir(), since=since)
-    try:
-        return results.write(warehouse, run_id or results.new_run_id(), rows)
-    except duckdb.Error as exc:
-        print(f"warning: could not store freshness results in the warehouse: {exc}", file=sys.stderr)
-        return 0
+    return _store(warehouse, run_id, results.freshness_rows(dbt_target_dir(), since=since), "freshness")
 
 
 def record_dbt_results(warehouse: Path, run_id: str | None, since: float | None = None) -> int:
@@ -333,11 +328,17 @@ def record_dbt_results(warehouse: Path, run_id: str | None, since: float | None 
 
     if target() != "duckdb":  # the results history is a table of the DuckDB warehouse (expectations/results.py)
         return 0
-    rows = results.dbt_rows(dbt_target_dir(), since=since)
+    return _store(warehouse, run_id, results.dbt_rows(dbt_target_dir(), since=since), "dbt")
+
+
+def _store(warehouse: Path, run_id: str | None, rows: list, what: str) -> int:
+    """Write the rows under the run; never hide the step's own outcome behind a bookkeeping error."""
+    from expectations import results
+
     try:
         return results.write(warehouse, run_id or results.new_run_id(), rows)
-    except duckdb.Error as exc:  # never hide the build's own outcome behind a bookkeeping error
-        print(f"warning: could not store dbt results in the warehouse: {exc}", file=sys.stderr)
+    except duckdb.Error as exc:
+        print(f"warning: could not store {what} results in the warehouse: {exc}", file=sys.stderr)
         return 0
 
 

@@ -321,12 +321,14 @@ def settled(tab: DevTools, check: Callable[[dict], bool], timeout: float = 20.0)
 VISIBLE_TEXT_JS = "document.body.innerText"
 CHART_TEXT_JS = ("JSON.stringify([...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg text')]"
                  ".map(t => t.textContent))")
+# The tour's tests are heavier checks: make test-slow (CI) and make bench; make test keeps the first-screen one
+browser_tour = pytest.mark.slow
+
 GROUPED = {"ru": re.compile(r"^-?\d{1,3}(\u00a0\d{3})+$"), "en": re.compile(r"^-?\d{1,3}(,\d{3})+$")}
 
 
-@pytest.mark.slow  # a browser tour: make test-slow (CI) and make bench; make test keeps the first-screen check
+@browser_tour
 def test_every_page_renders_in_chromium(report_url: str, browser: str, serving_copy: Path) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     values = data_values(serving_copy)
     tab = open_tab(browser)
     times: dict[str, float] = {}
@@ -364,7 +366,7 @@ def test_every_page_renders_in_chromium(report_url: str, browser: str, serving_c
     assert len(shots) >= len(PAGES) and all((SCREENSHOTS / name).stat().st_size > 10_000 for name in shots)
 
 
-@pytest.mark.slow  # a browser tour: make test-slow (CI) and make bench; make test keeps the first-screen check
+@browser_tour
 def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_copy: Path) -> None:
     with duckdb.connect(str(serving_copy), read_only=True) as con:
         team, manager = con.execute(
@@ -396,7 +398,7 @@ def test_filtered_view_from_a_shared_url(report_url: str, browser: str, serving_
         tab.close()
 
 
-@pytest.mark.slow  # a browser tour: make test-slow (CI) and make bench; make test keeps the first-screen check
+@browser_tour
 def test_page_switch_keeps_the_filters_and_old_links_still_work(
     report_url: str, browser: str, serving_copy: Path
 ) -> None:
