@@ -11,7 +11,8 @@
     leads: its registry lead_condition), minutes and scores average or take percentiles of the
     underlying facts. Ratios are formed afterwards (amokpi.kpi_monthly_values). -#}
 {% macro kpi_terms() -%}
-    {#- (kind, name, argument[, fraction]): flag — a count of the rows the condition names; lead — a count of
+    {#- (kind, name, argument[, fraction]): flag — a count of the rows the condition names; count — a sum of
+        an integer expression (action rows stand for action_count actions each); lead — a count of
         leads, its registry lead_condition; amount — a sum of the expression; avg and percentile — of the
         expression over the rows that carry it -#}
     {%- set spec = [
@@ -41,8 +42,8 @@
         ('lead', 'leads_qualified_from_cohort_count'),
         ('lead', 'leads_answered_within_sla_count'),
         ('lead', 'leads_answered_within_day_count'),
-        ('flag', 'actions_count', 'is_action'),
-        ('flag', 'automated_actions_count', 'is_action and is_automated_action'),
+        ('count', 'actions_count', 'action_count'),
+        ('count', 'automated_actions_count', 'case when is_automated_action then action_count else 0 end'),
         ('lead', 'new_customers_count'),
         ('lead', 'upsell_deals_count'),
         ('avg', 'call_quality_score_avg', 'case when is_win_rate_eligible then call_quality_score end'),
@@ -58,6 +59,8 @@
         {%- elif kind == 'lead' -%}
             {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint',
                                  'expression': amokpi.kpi_lead_flag(name) | trim}) -%}
+        {%- elif kind == 'count' -%}
+            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint', 'expression': item[2]}) -%}
         {%- elif kind == 'amount' -%}
             {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'double', 'expression': item[2]}) -%}
         {%- else -%}

@@ -15,7 +15,7 @@
         'is_task_completed': 'false', 'is_task_overdue': 'false',
         'is_cohort_lost': 'false', 'is_cohort_qualified': 'false',
         'is_response_within_sla': 'false', 'is_response_within_day': 'false',
-        'is_action': 'false', 'is_automated_action': 'false',
+        'is_action': 'false', 'is_automated_action': 'false', 'action_count': 'cast(0 as bigint)',
         'is_new_customer': 'false', 'is_upsell': 'false',
         'call_quality_score': null_double, 'csat_score': null_double,
         'first_response_working_minutes': null_double,
