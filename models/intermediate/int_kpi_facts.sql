@@ -21,7 +21,7 @@
     Deleted leads (junk and duplicates) count in no lead KPI; calls and meetings on them still count.
       spine         one empty row per manager and month since the manager's first activity, so
                     quiet months appear with zero counts
-    lead_id: the lead a fact is about (lead facts; a call attributed to a lead; an event's lead),
+    lead_id: the lead a fact is about (lead facts; a call attributed to a lead),
     NULL otherwise. The named is_* flags say which rows each KPI counts; int_kpi_monthly aggregates
     them, and a count of leads counts its registry lead_condition (fct_kpi_leads lists them). -#}
 
