@@ -59,10 +59,9 @@
         {%- elif kind == 'lead' -%}
             {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint',
                                  'expression': amokpi.kpi_lead_flag(name) | trim}) -%}
-        {%- elif kind == 'count' -%}
-            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint', 'expression': item[2]}) -%}
-        {%- elif kind == 'amount' -%}
-            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'double', 'expression': item[2]}) -%}
+        {%- elif kind in ('count', 'amount') -%}
+            {%- do terms.append({'name': name, 'kind': 'sum', 'data_type': 'bigint' if kind == 'count' else 'double',
+                                 'expression': item[2]}) -%}
         {%- else -%}
             {%- do terms.append({'name': name, 'kind': kind, 'data_type': 'double', 'expression': item[2],
                                  'fraction': item[3] if item | length > 3 else none}) -%}

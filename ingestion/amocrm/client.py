@@ -88,14 +88,9 @@ _DEEP, _WIDE = 1, 2
 _WIDEST = 9.2e18  # orjson's float for an integer past 64 bits lies at least this far from 0
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether containers nest more than `limit` deep (the root container is depth 1): nesting that dlt's
-    normalizer could not serialize is refused here."""
-    return _shape(value, limit) == _DEEP
-
-
 def _shape(value: Any, limit: int) -> int:
-    """_DEEP when containers nest more than `limit` deep, else _WIDE when a float lies ±9.2e18 or further
+    """_DEEP when containers nest more than `limit` deep (the root container is depth 1: nesting dlt's normalizer
+    could not serialize, refused here), else _WIDE when a float lies ±9.2e18 or further
     (or is NaN), else 0. One visit per container, recursion at most `limit` frames deep, and it returns as
     soon as a container is found with no room left."""
     if type(value) is float:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingestion.amocrm.client import MAX_JSON_DEPTH, _deeper_than
+from ingestion.amocrm.client import _DEEP, MAX_JSON_DEPTH, _shape
 from ingestion.amocrm.errors import AmoCrmError
 from ingestion.amocrm.prefetch import prefetched
 
@@ -53,7 +53,7 @@ def nested(levels: int) -> object:
 
 
 def test_a_page_nested_one_level_past_the_bound_is_refused_and_one_at_it_is_not() -> None:
-    assert not _deeper_than(nested(MAX_JSON_DEPTH), MAX_JSON_DEPTH)
-    assert _deeper_than(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)
-    assert _deeper_than({"_embedded": {"tasks": [nested(MAX_JSON_DEPTH)]}}, MAX_JSON_DEPTH)
-    assert not _deeper_than("scalar", 0)
+    assert _shape(nested(MAX_JSON_DEPTH), MAX_JSON_DEPTH) != _DEEP
+    assert _shape(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH) == _DEEP
+    assert _shape({"_embedded": {"tasks": [nested(MAX_JSON_DEPTH)]}}, MAX_JSON_DEPTH) == _DEEP
+    assert _shape("scalar", 0) != _DEEP
