@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -26,6 +27,9 @@ from conftest import AMOKPI
 from ingestion.cli.main import NOTHING_NEW
 from ingestion.demo.api import DemoApiServer
 from ingestion.pipeline import build_state, runner
+
+# a sum's last bits, not a changed row: 1e-12 of the value (a double holds about 16 digits)
+FLOAT_RELATIVE_TOLERANCE = 1e-12
 
 
 def _raw(path: Path, rows: list[tuple[int, str, str]]) -> None:
@@ -130,10 +134,19 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: s
         "and table_schema = ? and table_name = ? order by ordinal_position", [catalog, schema, table]).fetchall()]
 
 
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=FLOAT_RELATIVE_TOLERANCE, abs_tol=1e-12)
+    return a == b
+
+
 def assert_same_tables(incremental: Path, full: Path) -> int:
-    """Every intermediate table and mart holds the same columns and rows (sorted on every column) in both.
-    Floating-point columns are compared to 9 decimals: DuckDB sums in parallel, so two builds of the same
-    rows may differ in the last bit of a sum (two full builds as well)."""
+    """Every intermediate table and mart holds the same columns and rows in both; returns how many it compared.
+
+    Floating-point values are compared relative to their size (FLOAT_RELATIVE_TOLERANCE): DuckDB sums in
+    parallel, so two builds of the same rows may differ in the last bit of a sum (two full builds as well),
+    and a fixed number of decimals cannot absorb that (one ulp of 2.4 million is 4.7e-10). Rows are sorted
+    on every other column first, so such a bit never changes which rows are paired."""
     with duckdb.connect(":memory:") as con:
         con.execute(f"attach '{incremental}' as inc (read_only)")
         con.execute(f"attach '{full}' as whole (read_only)")
@@ -145,13 +158,37 @@ def assert_same_tables(incremental: Path, full: Path) -> int:
                 continue  # each build's own results, written by Python
             columns = _columns(con, "inc", schema, table)
             assert columns == _columns(con, "whole", schema, table), f"{schema}.{table}"
-            selected = ", ".join(f'round("{name}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
-                                 for name, kind in columns)
-            rows = [con.execute(f'select {selected} from {db}."{schema}"."{table}" order by all').fetchall()
+            exact = [f'"{name}"' for name, kind in columns if kind not in ("DOUBLE", "FLOAT")]
+            inexact = [f'"{name}"' for name, kind in columns if kind in ("DOUBLE", "FLOAT")]
+            order = ", ".join(exact + [f"round({c}, 3)" for c in inexact])
+            rows = [con.execute(f'select * from {db}."{schema}"."{table}" order by {order}').fetchall()
                     for db in ("inc", "whole")]
-            assert rows[0] == rows[1], f"{schema}.{table}: incremental and full builds differ"
+            assert len(rows[0]) == len(rows[1]), f"{schema}.{table}: {len(rows[0])} rows against {len(rows[1])}"
+            for ours, theirs in zip(*rows, strict=True):
+                assert all(map(_same, ours, theirs)), f"{schema}.{table}: incremental and full builds differ\n" \
+                    f"  incremental: {ours}\n  full:        {theirs}"
             compared += 1
     return compared
+
+
+def test_the_comparison_absorbs_a_last_bit_of_a_sum_and_nothing_more(tmp_path: Path) -> None:
+    """CI once failed on 2363636.363636363 against …364, the same sum added in another order."""
+    base = 7e6 / 3 + 30303.03  # 2363636.36…
+    ulp = math.ulp(base)
+    paths = {}
+    for name, values in {"a": [base, 1.5], "b": [base + ulp, 1.5], "c": [base * (1 + 1e-9), 1.5],
+                         "d": [base, 1.5, 2.0]}.items():
+        paths[name] = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(paths[name])) as con:
+            con.execute("create schema marts")
+            con.execute("create table marts.sums (week integer, amount double)")
+            con.executemany("insert into marts.sums values (?, ?)", list(enumerate(values)))
+    assert round(base, 9) != round(base + ulp, 9)  # what the earlier 9-decimal comparison tripped on
+    assert assert_same_tables(paths["a"], paths["b"]) == 1
+    with pytest.raises(AssertionError, match="marts.sums: incremental and full builds differ"):
+        assert_same_tables(paths["a"], paths["c"])
+    with pytest.raises(AssertionError, match="2 rows against 3"):
+        assert_same_tables(paths["a"], paths["d"])
 
 
 @pytest.mark.slow
