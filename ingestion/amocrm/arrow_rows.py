@@ -43,6 +43,19 @@ _TYPES: dict[str, frozenset[type]] = {"bigint": frozenset({int, type(None)}), "b
                                       "json": frozenset({dict, list, type(None)})}
 # dlt's typed JSON (its intermediate files) decodes strings starting with these characters
 _MARKERS = f"[{re.escape(chr(PUA_START))}-{re.escape(chr(PUA_START + 15))}]"
+_MARKER_LEAD = chr(PUA_START).encode()[:1]
+assert all(chr(c).encode().startswith(_MARKER_LEAD) for c in range(PUA_START, PUA_START + 16))
+
+
+def _has_marker(array: pa.StringArray) -> bool:
+    """Whether a string holds one of dlt's marker characters. Their UTF-8 bytes all start with EF (the lead
+    byte of U+F000-U+FFFF only, which text seldom holds): the column's bytes are searched for it first (one
+    memchr, ~50× cheaper than the regular expression, which was ~5 % of the ingest's CPU) and only a
+    column holding it is matched exactly."""
+    data = array.buffers()[2]
+    if data is None or _MARKER_LEAD not in data.to_pybytes():
+        return False
+    return bool(pc.any(pc.match_substring_regex(array, _MARKERS)).as_py())
 
 
 class _JsonAsText(logging.Filter):
@@ -105,7 +118,7 @@ class ArrowRows:
             if column in names and self.seen_dicts:
                 return None
         for array in arrays:
-            if pa.types.is_string(array.type) and pc.any(pc.match_substring_regex(array, _MARKERS)).as_py():
+            if pa.types.is_string(array.type) and _has_marker(array):
                 return None
         arrays += [pa.array([load_id] * len(records), pa.string()), pa.array(generate_dlt_ids(len(records)))]
         names += ["_dlt_load_id", "_dlt_id"]

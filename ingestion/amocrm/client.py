@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -27,6 +28,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from requests import ConnectionError as RequestsConnectionError
 from requests import HTTPError, Response, Session
 from requests.auth import AuthBase
+from requests.exceptions import SSLError
 from requests.utils import get_environ_proxies
 
 from ingestion.amocrm.errors import AmoCrmAccessError, AmoCrmError, EndlessListing, MalformedPage
@@ -151,6 +153,15 @@ def _settle_environment(session: Session, base_url: str) -> None:
     session.trust_env = False
 
 
+def _refused_certificate(base_url: str, verify: object, exc: SSLError) -> str:
+    """The TLS failure in a line: what was wrong with the certificate and which CA bundle judged it."""
+    found = re.search(r"certificate verify failed: ([^(]+)", str(exc))
+    reason = f"certificate verify failed: {found.group(1).strip()}" if found else "TLS handshake failed"
+    bundle = verify if isinstance(verify, str) else "the CA bundle of certifi (no REQUESTS_CA_BUNDLE set)"
+    return (f"{urlsplit(base_url).netloc} did not pass the TLS check ({reason}), judged by {bundle}: behind a "
+            "company proxy, set REQUESTS_CA_BUNDLE to a bundle that holds its CA")
+
+
 class AmoCrmClient:
     def __init__(self, base_url: str, auth: AuthBase, requests_per_second: float = 7.0,
                  request_timeout: float = 60.0, request_max_attempts: int = 5,
@@ -188,6 +199,8 @@ class AmoCrmClient:
         """GET one resource; None for 204 (nothing there). Raises AmoCrmError with advice."""
         try:
             response = self.rest.get(path, params=params, hooks={"response": [_check_response]})
+        except SSLError as exc:
+            raise AmoCrmError(_refused_certificate(self.base_url, self.rest.session.verify, exc)) from exc
         except RequestsConnectionError as exc:
             raise AmoCrmError(f"cannot reach {self.base_url}: check SOURCES__AMOCRM__BASE_URL "
                               f"(wrong subdomain? https://<subdomain>.amocrm.ru) — {type(exc).__name__}") from exc

