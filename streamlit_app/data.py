@@ -517,7 +517,7 @@ def alerts(access: Access, account_id: int, month: date, pipeline: int | None, t
         f"with a as (select account_id, {', '.join(ALERT_COLUMNS)} from marts.mart_alerts"
         " where account_id = ? and (month_start is null or month_start ="
         " (select max(month_start) from marts.mart_alerts where account_id = ? and month_start <= ?))"
-        " and (? is null or pipeline_id is null or pipeline_id = ?) and (? or lead_id is null)"
+        " and (? is null or pipeline_id is null or pipeline_id = ?) and (? or not is_lead_alert)"
         f" and {_MANAGER} and {_TEAM_BY_MANAGER} and {seen})"
         f" select {', '.join(f'a.{c}' for c in ALERT_COLUMNS)}, {url} as lead_url from a"
         " order by case a.severity when 'high' then 0 when 'medium' then 1 else 2 end, a.alert_type,"
@@ -535,7 +535,7 @@ def lead_alert_counts(access: Access, account_id: int, team: int | None) -> pd.D
     seen, seen_params = _sees(access, account_id, "manager_id")
     return select(
         "select manager_id, alert_type, count(*) as alerts_count from marts.mart_alerts"
-        f" where account_id = ? and month_start is null and lead_id is not null and manager_id is not null"
+        f" where account_id = ? and is_lead_alert and manager_id is not null"
         f" and {_TEAM_BY_MANAGER} and {seen}"
         " group by manager_id, alert_type order by manager_id, min(case severity when 'high' then 0"
         " when 'medium' then 1 else 2 end), alert_type",

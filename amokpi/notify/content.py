@@ -20,7 +20,6 @@ from amokpi.settings import PROJECT_ROOT, demo_seeds
 Row = dict[str, Any]
 SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
 RECIPIENTS = "notification_recipients.csv"
-LEAD_ALERTS = ("no_first_response", "stuck_deal")
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[Row]:
@@ -127,7 +126,7 @@ def head_digest(con: duckdb.DuckDBPyConnection, acc: Account) -> HeadDigest:
         ),
         alerted as (
             select distinct manager_id from marts.mart_alerts
-            where account_id = ? and alert_type not in ('no_first_response', 'stuck_deal')
+            where account_id = ? and not is_lead_alert
         )
         select m.manager_id, m.manager_name, m.revenue_amount, m.plan_revenue_amount, m.plan_fulfillment_rate,
             department.plan_fulfillment_rate as department_plan_fulfillment_rate
@@ -139,12 +138,12 @@ def head_digest(con: duckdb.DuckDBPyConnection, acc: Account) -> HeadDigest:
         order by m.plan_fulfillment_rate nulls last, m.manager_name""", [a, month, a, a, month])
     manager_alerts = _rows(con, """
         select * from marts.mart_alerts
-        where account_id = ? and alert_type not in ('no_first_response', 'stuck_deal')
+        where account_id = ? and not is_lead_alert
         order by manager_id, severity, deviation_rate, alert_type, metric_name""", [a])
     lead_counts = _rows(con, """
         select manager_id, alert_type, count(*) as alerts_count
         from marts.mart_alerts
-        where account_id = ? and alert_type in ('no_first_response', 'stuck_deal')
+        where account_id = ? and is_lead_alert
         group by manager_id, alert_type""", [a])
     drop_off = _one(con, """
         select pipeline_id, pipeline_name, status_id, status_name, month_start, leads_entered_count,
@@ -176,7 +175,7 @@ def manager_digest(con: duckdb.DuckDBPyConnection, acc: Account, manager_id: int
     lead_sql = """
         from marts.mart_alerts a
         left join marts.fct_leads l on a.account_id = l.account_id and a.lead_id = l.lead_id
-        where a.account_id = ? and a.manager_id = ? and a.alert_type in ('no_first_response', 'stuck_deal')"""
+        where a.account_id = ? and a.manager_id = ? and a.is_lead_alert"""
     # still waiting first, then stuck deals, then answers that came late; the worst of each first
     leads = _rows(con, f"select a.*, l.lead_url {lead_sql} order by a.metric_name = 'waiting_minutes' desc, "
                        "a.alert_type desc, a.severity, a.metric_value desc, a.lead_id limit ?", [a, manager_id, limit])

@@ -4,13 +4,15 @@
     `subject` is 'lead' (the lead's columns are taken, the manager-KPI columns are NULL) or 'manager'
     (month_start, months_in_window, comparison_value and deviation_rate are taken, the lead's columns
     are NULL); `extra` names the rule-specific columns it has (others are NULL). The relation selected
-    from carries the taken columns under these names; alert_type and alert_id are written here. -#}
+    from carries the taken columns under these names; alert_type, alert_id and is_lead_alert (the subject
+    is a lead: the one definition of a lead alert the report and the digests filter on) are written here. -#}
 {% macro alert_columns(alert_type, subject, extra=[]) -%}
     {%- set double = amokpi.type_double() | trim -%}
     {%- set columns = [
         ('account_id', 'bigint', 'any'),
         ('alert_id', 'varchar', 'alert_id'),
         ('alert_type', 'varchar', 'alert_type'),
+        ('is_lead_alert', 'boolean', 'is_lead_alert'),
         ('severity', 'varchar', 'any'),
         ('manager_id', 'bigint', 'any'),
         ('manager_name', 'varchar', 'any'),
@@ -44,6 +46,8 @@
         cast({{ alert_id }} as varchar) as alert_id,
         {%- elif taken_by == 'alert_type' %}
         cast('{{ alert_type }}' as varchar) as alert_type,
+        {%- elif taken_by == 'is_lead_alert' %}
+        {{ 'true' if subject == 'lead' else 'false' }} as is_lead_alert,
         {%- elif taken_by in ('any', subject) or name in extra %}
         cast({{ name }} as {{ data_type }}) as {{ name }}{{ ',' if not loop.last }}
         {%- else %}

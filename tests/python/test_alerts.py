@@ -142,4 +142,5 @@ def test_alerts_are_measured_at_the_snapshot_time(demo_warehouse) -> None:
     assert query(serving, """
         select count(*) from marts.mart_alerts
         where (alert_type in ('no_first_response', 'stuck_deal')) <> (lead_id is not null)
-           or (lead_id is null) <> (month_start is not null)""") == [(0,)]
+           or (lead_id is null) <> (month_start is not null)
+           or is_lead_alert <> (alert_type in ('no_first_response', 'stuck_deal'))""") == [(0,)]
