@@ -7,8 +7,8 @@ leads), each step a real process on loopback, as a user runs it:
    then the same pages read by a bare `requests` + `json.loads` loop and (at S, `--dlt-defaults`) by dlt's
    `rest_api` source with its defaults (bench/ingest_baselines.py), and the ratios ingest ÷ bare fetch and
    ingest ÷ dlt defaults.
-3. `amokpi validate`, `amokpi build` and `amokpi publish` of the full load (unless --no-run), each its own process
-   (seconds, peak memory); the full run is the sum of ingest, validate, build and publish.
+3. `amokpi validate`, `amokpi build`, `amokpi publish` and `amokpi export` of the full load (unless --no-run), each
+   its own process (seconds, peak memory); the full run is the sum of ingest, validate, build and publish.
 4. `amokpi run`: the first run after that (it rebuilds: a publish of one's own build clears the build record), each
    step's time as the run prints it (`<== step done in N s`) and the run's peak memory (dbt included: it is a
    waited-for child).
@@ -183,6 +183,9 @@ def bench(size: str, work: Path, with_run: bool, with_dlt_defaults: bool) -> Tab
             published = run([AMOKPI, "publish"], env)
             table.add("`amokpi publish`", published.seconds, f"{published.cpu_seconds:,.1f} CPU-s",
                       published.peak_mb)
+            exported = run([AMOKPI, "export", "--to", str(work / size / "export")], env)
+            table.add("`amokpi export` (Parquet, not part of a run)", exported.seconds,
+                      f"{exported.cpu_seconds:,.1f} CPU-s; every range of months written out", exported.peak_mb)
             # the steps `amokpi run` takes on a first load, each timed above as its own process
             whole = full.seconds + checked.seconds + built.seconds + published.seconds
             table.add("full run (ingest + validate + build + publish)", whole, "the sum of the four rows above",
