@@ -57,11 +57,22 @@ def _signal_group(child: subprocess.Popen, signum: int) -> None:
         pass
 
 
+def start_child(cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None,
+                stdin: int | None = None) -> subprocess.Popen:
+    """Start `cmd` in its own process group, ended by the kernel if we die; `wait_child` waits for it."""
+    return subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, cwd=cwd, stdin=stdin,
+                            start_new_session=True, preexec_fn=_die_with_parent)
+
+
 def run_child(cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:
     """Run `cmd` to its end and return its exit code; if we are signalled meanwhile, pass the signal
     on, wait (bounded) for the child to stop, and raise Interrupted."""
-    child = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, cwd=cwd,
-                             start_new_session=True, preexec_fn=_die_with_parent)
+    return wait_child(start_child(cmd, env, cwd))
+
+
+def wait_child(child: subprocess.Popen) -> int:
+    """Wait for a started child to end and return its exit code; if we are signalled meanwhile, pass the
+    signal on, wait (bounded) for the child to stop, and raise Interrupted."""
     received: list[int] = []
 
     def forward(signum: int, frame: object) -> None:
@@ -82,12 +93,18 @@ def run_child(cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Pat
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if child.poll() is None:  # an exception of ours: never leave the child behind
-            _signal_group(child, signal.SIGTERM)
-            try:
-                child.wait(timeout=GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                _signal_group(child, signal.SIGKILL)
-                child.wait()
+            stop_child(child)
     if received:
         raise Interrupted(received[0])
     return code
+
+
+def stop_child(child: subprocess.Popen, signum: int = signal.SIGTERM) -> None:
+    """Signal a child's group and wait for it to end (bounded: then it is killed)."""
+    if child.poll() is None:
+        _signal_group(child, signum)
+    try:
+        child.wait(timeout=GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        _signal_group(child, signal.SIGKILL)
+        child.wait()

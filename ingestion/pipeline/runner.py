@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -41,7 +42,7 @@ from ingestion.amocrm.oauth import OAuthError
 from ingestion.amocrm.progress import Progress
 from ingestion.pipeline import build_state, locks
 from ingestion.pipeline.preflight import explain
-from ingestion.pipeline.processes import run_child
+from ingestion.pipeline.processes import GRACE_SECONDS, run_child, start_child, stop_child, wait_child
 
 if TYPE_CHECKING:
     from expectations.runner import ValidationReport
@@ -258,24 +259,78 @@ def run_dbt(command: str, warehouse: Path | None = None, *extra: str, changed_si
     `before`: commands (`source freshness`) run first in that same process (ingestion/pipeline/dbt_session.py:
     dbt starts once); their failures are results for the caller to read, not a failure of this step.
     """
-    warehouse = warehouse or warehouse_path()
-    env = {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse), CHANGED_SINCE_ENV: changed_since or ""}
     if before:
-        commands = [*(c.split() for c in before), [*command.split(), *extra]]
-        plan = {"common": dbt_args("", warehouse), "commands": commands}
-        cmd = [sys.executable, "-m", "ingestion.pipeline.dbt_session", json.dumps(plan)]
-    else:
-        cmd = [str(Path(sys.executable).with_name("dbt")), *dbt_args(command, warehouse, *extra)]
+        DbtSession(command, warehouse, *extra, changed_since=changed_since, before=before).run()
+        return
+    warehouse = warehouse or warehouse_path()
+    cmd = [str(Path(sys.executable).with_name("dbt")), *dbt_args(command, warehouse, *extra)]
     # its own process group, ended with us: a killed `amokpi run` never leaves dbt holding the lock
-    code = run_child(cmd, env=env, cwd=PROJECT_ROOT)
+    _dbt_done(command, run_child(cmd, env=_dbt_env(warehouse, changed_since), cwd=PROJECT_ROOT))
+
+
+def _dbt_env(warehouse: Path, changed_since: str | None) -> dict[str, str]:
+    return {**os.environ, "AMOKPI_WAREHOUSE": str(warehouse), CHANGED_SINCE_ENV: changed_since or ""}
+
+
+def _dbt_done(command: str, code: int) -> None:
     if code != 0:
         raise StepFailed(f"dbt {command} failed (exit {code}): see the dbt output above "
                          f"and {dbt_target_dir() / 'run_results.json'}")
 
 
+class DbtSession:
+    """`before` and then `command` in one dbt process (ingestion/pipeline/dbt_session.py), started at once: it
+    imports dbt and parses the project, which never opens the warehouse, then waits for `run()` before running
+    anything. So `amokpi run` starts it before validating the raw data, and dbt's start-up (~4 s of one core)
+    runs beside GX's on the other core instead of after it. `abandon()` ends it unrun (a no-op once run)."""
+
+    def __init__(self, command: str, warehouse: Path | None = None, *extra: str, changed_since: str | None = None,
+                 before: Sequence[str] = ()) -> None:
+        warehouse = warehouse or warehouse_path()
+        self.command = command
+        commands = [*(c.split() for c in before), [*command.split(), *extra]]
+        plan = {"common": dbt_args("", warehouse), "commands": commands, "gate": True}
+        cmd = [sys.executable, "-m", "ingestion.pipeline.dbt_session", json.dumps(plan)]
+        # its own process group, ended with us: a killed `amokpi run` never leaves dbt holding the lock
+        self.child = start_child(cmd, env=_dbt_env(warehouse, changed_since), cwd=PROJECT_ROOT,
+                                 stdin=subprocess.PIPE)
+        self.ran = False
+
+    def run(self) -> None:
+        """Let it run its commands and wait for them; StepFailed if the last one failed or dbt could not run."""
+        self.ran = True
+        self._say("go\n")
+        _dbt_done(self.command, wait_child(self.child))
+
+    def abandon(self) -> None:
+        """End it unrun: the end of its input stops it once it has parsed (bounded, then it is stopped)."""
+        if not self.ran:
+            self.ran = True
+            self._say("")
+            try:
+                self.child.wait(timeout=GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                stop_child(self.child)
+
+    def _say(self, line: str) -> None:
+        assert self.child.stdin is not None
+        try:
+            self.child.stdin.write(line.encode())
+            self.child.stdin.close()
+        except BrokenPipeError:  # it has ended already (its parse failed and said so): its exit code tells
+            pass
+
+
+def build_args(with_tests: bool = True, full_refresh: bool = False, unit_tests: bool = False) -> list[str]:
+    """`dbt build`'s own flags: unit tests and (when not `with_tests`) data tests left out, --full-refresh."""
+    left_out = ([] if unit_tests else ["unit_test"]) + ([] if with_tests else ["test"])
+    return [*(arg for kind in left_out for arg in ("--exclude-resource-type", kind)),
+            *(["--full-refresh"] if full_refresh else [])]
+
+
 def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: bool = True,
           full_refresh: bool = False, changed_since: str | None = None, freshness: bool = False,
-          unit_tests: bool = False) -> None:
+          unit_tests: bool = False, session: DbtSession | None = None) -> None:
     """dbt build; its test results (and any failed node) are stored in marts.data_quality_runs.
     `with_tests=False` builds seeds and models only (for warehouses built as test fixtures, whose
     subject is not the dbt tests: each invariant is owned by one test run, not by every fixture).
@@ -285,20 +340,31 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
     `full_refresh`: rebuild the incremental models from scratch (dbt's --full-refresh). `changed_since`: the
     newest load id the last build read; the incremental models then recompute only what later loads touched
     (env AMOKPI_CHANGED_SINCE_LOAD_ID; without it they recompute every row). `freshness`: dbt source freshness
-    first, in the same dbt process, recorded as `source_freshness` records it (a stale source never fails this)."""
+    first, in the same dbt process, recorded as `source_freshness` records it (a stale source never fails this).
+    `session`: that dbt process, started ahead with these same arguments (start_build); it is run here."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
-    left_out = ([] if unit_tests else ["unit_test"]) + ([] if with_tests else ["test"])
-    skip = [arg for kind in left_out for arg in ("--exclude-resource-type", kind)]
     if target() == "duckdb":  # a build that fails half-way leaves marts the recorded fingerprint does not describe
         build_state.forget(warehouse)
     try:
-        run_dbt("build", warehouse, *skip, *(["--full-refresh"] if full_refresh else []),
-                changed_since=None if full_refresh else changed_since, before=["source freshness"] if freshness else [])
+        if session is not None:
+            session.run()
+        else:
+            run_dbt("build", warehouse, *build_args(with_tests, full_refresh, unit_tests),
+                    changed_since=None if full_refresh else changed_since,
+                    before=["source freshness"] if freshness else [])
     finally:
         if freshness:
             print(f"    {record_freshness(warehouse, run_id, since=started)} sources measured")
         record_dbt_results(warehouse, run_id, since=started)
+
+
+def start_build(warehouse: Path | None = None, full_refresh: bool = False, changed_since: str | None = None,
+                freshness: bool = False) -> DbtSession:
+    """The dbt process of a later `build(..., session=...)` with these arguments, started now (DbtSession)."""
+    return DbtSession("build", warehouse, *build_args(True, full_refresh),
+                      changed_since=None if full_refresh else changed_since,
+                      before=["source freshness"] if freshness else [])
 
 
 def build_fingerprint_arguments() -> list[str]:
@@ -388,6 +454,8 @@ class QualityGate:
         self.build_error: StepFailed | None = None
         self.state: build_state.BuildState | None = None
         self.last: build_state.BuildState | None = None
+        self.session: DbtSession | None = None
+        self.session_plan: tuple[bool, bool] | None = None
 
     def unchanged(self) -> bool:
         """True when the raw data, the dbt project, its arguments and the versions are those of the last build
@@ -413,17 +481,30 @@ class QualityGate:
         self.reports.append(report)
         return report
 
+    def start_build(self, full_refresh: bool = False, freshness: bool = False) -> DbtSession:
+        """Start the build's dbt process now (it parses, touching nothing), for build() to run later; the caller
+        abandons it if it never gets there (DbtSession.abandon). Needs unchanged() first, for the plan."""
+        refresh, since = self.build_plan(full_refresh)
+        self.session = start_build(self.warehouse, full_refresh=refresh, changed_since=since, freshness=freshness)
+        self.session_plan = (full_refresh, freshness)
+        return self.session
+
     def build(self, full_refresh: bool = False, freshness: bool = False) -> None:
         """dbt build even when raw checks failed: the quarantine mart lists the records that broke a rule.
         `freshness`: dbt source freshness first, in the same dbt process, recorded with the run; it never stops
-        publishing (see source_freshness)."""
+        publishing (see source_freshness). Runs the dbt process start_build started, if it was for these."""
         refresh, since = self.build_plan(full_refresh)
         print(f"    incremental: what loads after {since} touched" if since else
               "    from scratch (--full-refresh): " + ("asked for" if full_refresh else
                                                        "no earlier build, or other code, seeds, vars or "
                                                        "reference data"), flush=True)
+        session, self.session = self.session, None
+        if session is not None and self.session_plan != (full_refresh, freshness):
+            session.abandon()  # started for another build than this one
+            session = None
         try:
-            build(self.warehouse, self.run_id, full_refresh=refresh, changed_since=since, freshness=freshness)
+            build(self.warehouse, self.run_id, full_refresh=refresh, changed_since=since, freshness=freshness,
+                  session=session)
         except StepFailed as exc:
             self.build_error = exc
             self._docs()

@@ -61,12 +61,15 @@ def checked_run(account: DemoAccount, warehouse: Path, port: int, faults: Faults
         os.environ["SOURCES__AMOCRM__ACCESS_TOKEN"] = server.token
         runner.ingest(warehouse, full_refresh=full_refresh, requests_per_second=0)
     gate = runner.QualityGate(warehouse)
+    session = gate.start_build(freshness=freshness)  # dbt parses while GX validates, as in `amokpi run`
     try:
         gate.validate_raw()
         gate.build(freshness=freshness)
         return GateRun(gate, None, gate.publish())
     except runner.StepFailed as exc:
         return GateRun(gate, exc, None)
+    finally:
+        session.abandon()
 
 
 @dataclass

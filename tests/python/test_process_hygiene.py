@@ -195,3 +195,20 @@ def test_a_directory_the_run_cannot_write_is_one_error_line() -> None:
                                  "AMOKPI_WAREHOUSE to a path that is") or "Operation not permitted;" in line
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_dbt_started_ahead_never_opens_the_warehouse_and_ends_unrun_when_abandoned(tmp_path: Path) -> None:
+    """`amokpi run` starts its dbt process before it validates the raw data (runner.DbtSession): dbt parses
+    meanwhile, while GX holds the warehouse read-write, so the parse must never open it; and when the run never
+    gets to the build (validation could not finish), the session must end without running anything."""
+    from ingestion.pipeline import dbt_session, runner
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:  # the read-write lock, as the validation step holds it
+        con.execute("create table before_dbt as select 1 as x")
+        session = runner.DbtSession("build", warehouse, before=["source freshness"])
+        session.abandon()  # it reads its input only after parsing: a parse that needed the file would exit 2
+    assert session.child.returncode == dbt_session.NOT_RUN
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+    assert tables == [("main", "before_dbt")]  # nothing built, no schema made
