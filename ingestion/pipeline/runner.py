@@ -344,6 +344,8 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
     `session`: that dbt process, started ahead with these same arguments (start_build); it is run here."""
     warehouse = warehouse or warehouse_path()
     started = time.time()
+    if session is None and freshness:  # freshness and build share one dbt process
+        session = start_build(warehouse, full_refresh, changed_since, freshness, with_tests, unit_tests)
     if target() == "duckdb":  # a build that fails half-way leaves marts the recorded fingerprint does not describe
         build_state.forget(warehouse)
     try:
@@ -351,8 +353,7 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
             session.run()
         else:
             run_dbt("build", warehouse, *build_args(with_tests, full_refresh, unit_tests),
-                    changed_since=None if full_refresh else changed_since,
-                    before=["source freshness"] if freshness else [])
+                    changed_since=None if full_refresh else changed_since)
     finally:
         if freshness:
             print(f"    {record_freshness(warehouse, run_id, since=started)} sources measured")
@@ -360,9 +361,9 @@ def build(warehouse: Path | None = None, run_id: str | None = None, with_tests: 
 
 
 def start_build(warehouse: Path | None = None, full_refresh: bool = False, changed_since: str | None = None,
-                freshness: bool = False) -> DbtSession:
+                freshness: bool = False, with_tests: bool = True, unit_tests: bool = False) -> DbtSession:
     """The dbt process of a later `build(..., session=...)` with these arguments, started now (DbtSession)."""
-    return DbtSession("build", warehouse, *build_args(True, full_refresh),
+    return DbtSession("build", warehouse, *build_args(with_tests, full_refresh, unit_tests),
                       changed_since=None if full_refresh else changed_since,
                       before=["source freshness"] if freshness else [])
 

@@ -63,16 +63,24 @@ def dbt_partial_parsing():
     link = Path(os.environ["AMOKPI_TEST_DBT_DIR"]) / "warehouse"
     run_dbt = runner.run_dbt
 
-    def run_dbt_via_link(command: str, warehouse: Path | None = None, *extra: str, **options: object) -> None:
+    def via_link(warehouse: Path | None) -> Path | None:
         if warehouse is None:
-            return run_dbt(command, warehouse, *extra, **options)
+            return None
         real = Path(warehouse).resolve()
         link.unlink(missing_ok=True)
         link.symlink_to(real.parent, target_is_directory=True)
-        return run_dbt(command, link / real.name, *extra, **options)
+        return link / real.name
+
+    def run_dbt_via_link(command: str, warehouse: Path | None = None, *extra: str, **options: object) -> None:
+        return run_dbt(command, via_link(warehouse), *extra, **options)
+
+    class DbtSessionViaLink(runner.DbtSession):  # the dbt process `amokpi run` starts ahead (start_build)
+        def __init__(self, command: str, warehouse: Path | None = None, *extra: str, **options: object) -> None:
+            super().__init__(command, via_link(warehouse), *extra, **options)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "run_dbt", run_dbt_via_link)
+        patch.setattr(runner, "DbtSession", DbtSessionViaLink)
         yield
 
 
