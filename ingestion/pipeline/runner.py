@@ -250,18 +250,13 @@ def dbt_args(command: str, warehouse: Path, *extra: str) -> list[str]:
 CHANGED_SINCE_ENV = "AMOKPI_CHANGED_SINCE_LOAD_ID"
 
 
-def run_dbt(command: str, warehouse: Path | None = None, *extra: str, changed_since: str | None = None,
-            before: Sequence[str] = ()) -> None:
+def run_dbt(command: str, warehouse: Path | None = None, *extra: str, changed_since: str | None = None) -> None:
     """Run a dbt command against the warehouse; raise StepFailed on any failure.
 
     dbt runs in its own process: dbt-duckdb keeps the DuckDB file open for the life of the
-    process, which would lock out the validation and publish steps that follow.
-    `before`: commands (`source freshness`) run first in that same process (ingestion/pipeline/dbt_session.py:
-    dbt starts once); their failures are results for the caller to read, not a failure of this step.
+    process, which would lock out the validation and publish steps that follow. (Several commands in one
+    dbt process: DbtSession.)
     """
-    if before:
-        DbtSession(command, warehouse, *extra, changed_since=changed_since, before=before).run()
-        return
     warehouse = warehouse or warehouse_path()
     cmd = [str(Path(sys.executable).with_name("dbt")), *dbt_args(command, warehouse, *extra)]
     # its own process group, ended with us: a killed `amokpi run` never leaves dbt holding the lock
